@@ -1,0 +1,1 @@
+"""Responsible-party classification for Chinese e-commerce disputes: every stage as a plain function."""

@@ -1,0 +1,305 @@
+"""From a raw export table to cases: one row per case with ``case_id``, ``text`` and (for training) ``label``.
+
+Exports come with English or Chinese headers, party names in either language, and chats either as one
+row per turn or as one text of ``买家：``/``客服：`` lines. This module maps all of that onto one shape,
+and refuses input it cannot map with an error naming the file, the spreadsheet row and the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from pipelines.config import AGENT_MARK, BUYER_MARK, PARTY_CODES
+from pipelines.tables import FILE_COL, ROW_COL, InputError
+
+#: Header aliases, compared after stripping and lower-casing. The first match in the table wins.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "case_id": (
+        "case_id",
+        "id",
+        "case",
+        "caseid",
+        "ticket_id",
+        "dispute_id",
+        "session_id",
+        "案件编号",
+        "案件号",
+        "案件id",
+        "工单号",
+        "工单编号",
+        "投诉编号",
+        "编号",
+        "会话id",
+        "会话编号",
+    ),
+    "text": (
+        "text",
+        "content",
+        "complaint",
+        "complaint_text",
+        "chat",
+        "chat_log",
+        "dialogue",
+        "description",
+        "投诉内容",
+        "内容",
+        "文本",
+        "聊天记录",
+        "对话",
+        "对话内容",
+        "描述",
+        "问题描述",
+        "投诉描述",
+        "纠纷描述",
+    ),
+    "label": (
+        "label",
+        "party",
+        "responsible_party",
+        "responsibility",
+        "liable_party",
+        "责任方",
+        "责任",
+        "判责",
+        "判责结果",
+        "标签",
+        "责任归属",
+    ),
+    "turn": ("turn", "turn_id", "seq", "轮次", "序号", "发言序号"),
+    "role": ("role", "speaker", "sender", "角色", "发言人", "发言方", "身份"),
+}
+
+#: Label aliases (lower-cased) onto label codes; ``none`` means no party is to blame.
+LABEL_ALIASES: dict[str, str] = {
+    "merchant": "merchant",
+    "seller": "merchant",
+    "shop": "merchant",
+    "商家": "merchant",
+    "卖家": "merchant",
+    "店铺": "merchant",
+    "商户": "merchant",
+    "platform": "platform",
+    "平台": "platform",
+    "电商平台": "platform",
+    "consumer": "consumer",
+    "buyer": "consumer",
+    "customer": "consumer",
+    "消费者": "consumer",
+    "买家": "consumer",
+    "顾客": "consumer",
+    "用户": "consumer",
+    "logistics": "logistics",
+    "courier": "logistics",
+    "carrier": "logistics",
+    "物流": "logistics",
+    "快递": "logistics",
+    "承运商": "logistics",
+    "none": "none",
+    "无": "none",
+    "无责": "none",
+    "无责任方": "none",
+    "无纠纷": "none",
+}
+
+#: Role aliases (lower-cased) for one-row-per-turn chats.
+ROLE_MARKS: dict[str, str] = {
+    **dict.fromkeys(("buyer", "customer", "user", "consumer", "买家", "顾客", "用户", "消费者"), BUYER_MARK),
+    **dict.fromkeys(("agent", "staff", "seller", "service", "客服", "商家", "卖家", "商家客服"), AGENT_MARK),
+}
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which input column plays which part; ``None`` where the table has no such column."""
+
+    case_id: str
+    text: str
+    label: str | None
+    turn: str | None
+    role: str | None
+
+
+def _find(frame: pd.DataFrame, part: str, explicit: str | None) -> str | None:
+    if explicit:
+        if explicit not in frame.columns:
+            raise InputError(_file_of(frame), f"column '{explicit}' not found; columns are {_user_columns(frame)}")
+        return explicit
+    by_key = {str(c).strip().lower(): c for c in frame.columns}
+    return next((by_key[a] for a in COLUMN_ALIASES[part] if a in by_key), None)
+
+
+def _user_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
+
+
+def _file_of(frame: pd.DataFrame) -> str:
+    return str(frame[FILE_COL].iat[0]) if FILE_COL in frame and len(frame) else "input"
+
+
+def find_columns(
+    frame: pd.DataFrame,
+    *,
+    id_col: str | None = None,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    need_label: bool,
+) -> Columns:
+    """Locate the case id, text, label and chat-turn columns by explicit name or by alias."""
+    found = {
+        part: _find(frame, part, explicit)
+        for part, explicit in (
+            ("case_id", id_col),
+            ("text", text_col),
+            ("label", label_col),
+            ("turn", None),
+            ("role", None),
+        )
+    }
+    wanted = ("case_id", "text", "label") if need_label else ("case_id", "text")
+    missing = [part for part in wanted if found[part] is None]
+    if missing:
+        hints = "; ".join(f"{part}: one of {', '.join(COLUMN_ALIASES[part][:6])}, …" for part in missing)
+        raise InputError(
+            _file_of(frame),
+            f"missing column(s) {', '.join(missing)} (found {_user_columns(frame)}). Accepted headers — {hints}; "
+            "or name them with --id-col/--text-col/--label-col",
+        )
+    return Columns(**found)
+
+
+def normalize_labels(
+    labels: pd.Series, frame: pd.DataFrame, column: str, allowed_extra: Iterable[str] = ()
+) -> pd.Series:
+    """Map label aliases onto codes; an unknown or empty label is an error naming its first rows."""
+    extra = {e.strip().lower(): e.strip().lower() for e in allowed_extra}
+    keys = labels.astype(str).str.strip().str.lower()
+    mapped = keys.map(LABEL_ALIASES | extra)
+    bad = mapped.isna()
+    if bad.any():
+        first = frame.loc[bad].iloc[0]
+        values = sorted(set(labels[bad].astype(str)))[:5]
+        raise InputError(
+            first[FILE_COL],
+            f"{int(bad.sum())} row(s) with an unknown or empty label, e.g. {values}. Known labels: "
+            f"{', '.join(PARTY_CODES)}, none (or 商家/平台/消费者/物流/无); to learn another label as a class, "
+            "pass --allow-label NAME",
+            row=int(first[ROW_COL]),
+            column=column,
+        )
+    return mapped
+
+
+def turns_to_cases(frame: pd.DataFrame, cols: Columns) -> pd.DataFrame:
+    """Join one-row-per-turn chats into one text per case, each line marked with its speaker."""
+    roles = frame[cols.role].astype(str).str.strip().str.lower()
+    marks = roles.map(ROLE_MARKS)
+    unknown = marks.isna() & frame[cols.text].astype(str).str.strip().ne("")
+    if unknown.any():
+        first = frame.loc[unknown].iloc[0]
+        raise InputError(
+            first[FILE_COL],
+            f"unknown speaker role '{first[cols.role]}' (use buyer/agent or 买家/客服)",
+            row=int(first[ROW_COL]),
+            column=cols.role,
+        )
+    lines = frame.assign(_line=marks.fillna("") + frame[cols.text].astype(str).str.strip())
+    lines = lines[frame[cols.text].astype(str).str.strip().ne("")]
+    if cols.turn is not None:
+        order = pd.to_numeric(lines[cols.turn], errors="coerce")
+        lines = lines.assign(_order=order).sort_values([cols.case_id, "_order", ROW_COL], kind="stable")
+    grouped = lines.groupby(cols.case_id, sort=False)
+    cases = grouped.agg(text=("_line", "\n".join), **{FILE_COL: (FILE_COL, "first"), ROW_COL: (ROW_COL, "first")})
+    if cols.label is not None:
+        cases["label"] = grouped[cols.label].agg(_one_label(frame, cols))
+    return cases.reset_index().rename(columns={cols.case_id: "case_id"})
+
+
+def _one_label(frame: pd.DataFrame, cols: Columns):
+    """Aggregator for a chat's label: every labeled turn of a case must agree."""
+
+    def agg(values: pd.Series) -> str:
+        labels = [v for v in values.astype(str).str.strip() if v]
+        if len(set(labels)) > 1:
+            rows = frame.loc[values.index, ROW_COL].tolist()
+            raise InputError(
+                frame.loc[values.index[0], FILE_COL],
+                f"turns of one chat carry different labels {sorted(set(labels))} (rows {rows[:5]})",
+                row=int(rows[0]),
+                column=cols.label,
+            )
+        return labels[0] if labels else ""
+
+    return agg
+
+
+CASES_SCHEMA = pa.DataFrameSchema(
+    {
+        "case_id": pa.Column(str, pa.Check.str_length(min_value=1), nullable=False),
+        "text": pa.Column(str, pa.Check(lambda s: s.str.strip().str.len() > 0, error="empty text"), nullable=False),
+    },
+    strict=False,
+)
+
+
+def validate(cases: pd.DataFrame, *, labeled: bool) -> pd.DataFrame:
+    """Check the case table with pandera and turn the first failure into a message naming file, row, column."""
+    try:
+        CASES_SCHEMA.validate(cases, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        failures = exc.failure_cases.dropna(subset=["index"])
+        first = failures.iloc[0]
+        row = cases.loc[first["index"]]
+        count = int((failures["column"] == first["column"]).sum())
+        raise InputError(
+            row[FILE_COL],
+            f"{first['check']} in {count} row(s) (case id '{row['case_id']}')",
+            row=int(row[ROW_COL]),
+            column=str(first["column"]),
+        ) from None
+    if labeled:
+        _check_conflicting_duplicates(cases)
+    return cases
+
+
+def _check_conflicting_duplicates(cases: pd.DataFrame) -> None:
+    labels_per_id = cases.groupby("case_id")["label"].nunique()
+    conflicting = labels_per_id[labels_per_id > 1]
+    if not conflicting.empty:
+        rows = cases[cases["case_id"] == conflicting.index[0]]
+        raise InputError(
+            rows[FILE_COL].iat[0],
+            f"case id '{conflicting.index[0]}' appears in rows {rows[ROW_COL].tolist()[:5]} with different labels "
+            f"{sorted(rows['label'].unique())} ({len(conflicting)} such id(s) in all)",
+            row=int(rows[ROW_COL].iat[1]),
+            column="label",
+        )
+
+
+def to_cases(
+    frame: pd.DataFrame,
+    *,
+    need_label: bool,
+    id_col: str | None = None,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    allow_labels: Iterable[str] = (),
+) -> pd.DataFrame:
+    """The one entry point: raw table in, validated cases out (``case_id, text[, label]`` + extra columns)."""
+    if frame.empty:
+        raise InputError(_file_of(frame), "the table has a header but no rows")
+    cols = find_columns(frame, id_col=id_col, text_col=text_col, label_col=label_col, need_label=need_label)
+    frame = frame.copy()
+    frame[cols.case_id] = frame[cols.case_id].astype(str).str.strip()
+    if cols.role is not None:
+        cases = turns_to_cases(frame, cols)
+    else:
+        cases = frame.rename(columns={cols.case_id: "case_id", cols.text: "text"})
+        if cols.label is not None:
+            cases = cases.rename(columns={cols.label: "label"})
+    if need_label:
+        cases["label"] = normalize_labels(cases["label"], cases, cols.label or "label", allow_labels)
+    return validate(cases, labeled=need_label)

@@ -1,0 +1,92 @@
+"""The model registry: registering versions under aliases, and loading models without running foreign code.
+
+MLflow 3.17 refuses to deserialize any scikit-learn model unless ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``
+is set, because a model's own MLmodel file names the types skops will trust. So this module checks that
+file first — skops format, and no trusted type beyond the project's own functions — and only then allows
+deserialization, for that one load.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import yaml
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from pipelines.config import CANDIDATE_ALIAS, CHAMPION_ALIAS, MODEL_NAME
+from pipelines.model import TRUSTED_TYPES
+
+ALLOW_ENV = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+
+
+class UnsafeModelError(RuntimeError):
+    """The model file asks to run code this project does not vouch for."""
+
+
+def register(client: MlflowClient, model_uri: str, tags: dict[str, str]) -> tuple[ModelVersion, list[str]]:
+    """Register a logged model as a new version with alias ``candidate``; the very first also becomes ``champion``.
+
+    Returns the version and the aliases it received.
+    """
+    version = mlflow.register_model(model_uri, MODEL_NAME, tags=tags)
+    aliases = [CANDIDATE_ALIAS]
+    client.set_registered_model_alias(MODEL_NAME, CANDIDATE_ALIAS, version.version)
+    if alias_version(client, CHAMPION_ALIAS) is None:
+        client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, version.version)
+        client.set_model_version_tag(MODEL_NAME, version.version, "promotion", "first model: champion by default")
+        aliases.append(CHAMPION_ALIAS)
+    return version, aliases
+
+
+def alias_version(client: MlflowClient, alias: str) -> ModelVersion | None:
+    """The version an alias points at, or None when the alias (or the registered model) does not exist."""
+    try:
+        return client.get_model_version_by_alias(MODEL_NAME, alias)
+    except MlflowException:
+        return None
+
+
+def _flavor_conf(local_dir: Path) -> dict[str, Any]:
+    mlmodel = yaml.safe_load((local_dir / "MLmodel").read_text(encoding="utf-8"))
+    return mlmodel.get("flavors", {}).get("sklearn", {})
+
+
+def check_model_safe(local_dir: Path, allow_pickle: bool = False) -> None:
+    """Refuse pickle models (unless explicitly allowed) and skops models that trust foreign types."""
+    conf = _flavor_conf(local_dir)
+    fmt = conf.get("serialization_format")
+    if fmt != "skops" and not allow_pickle:
+        raise UnsafeModelError(
+            f"{local_dir}: model is stored as '{fmt}', which can run arbitrary code when loaded; "
+            "pass --allow-pickle only if you trust where it came from"
+        )
+    foreign = sorted(set(conf.get("skops_trusted_types") or ()) - set(TRUSTED_TYPES))
+    if foreign:
+        raise UnsafeModelError(f"{local_dir}: model asks to trust types outside this project: {foreign}")
+
+
+@contextmanager
+def _deserialization_allowed():
+    previous = os.environ.get(ALLOW_ENV)
+    os.environ[ALLOW_ENV] = "true"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ALLOW_ENV, None)
+        else:
+            os.environ[ALLOW_ENV] = previous
+
+
+def load_sklearn(model_uri: str, allow_pickle: bool = False):
+    """Load the scikit-learn pipeline behind a registry URI (``models:/name@alias``) or a local model folder."""
+    local_dir = Path(mlflow.artifacts.download_artifacts(model_uri))
+    check_model_safe(local_dir, allow_pickle)
+    with _deserialization_allowed():
+        return mlflow.sklearn.load_model(str(local_dir))

@@ -1,0 +1,216 @@
+"""Training: a labeled export in, a registered model and one fully documented MLflow run out."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.data.sources import LocalArtifactDatasetSource
+from mlflow.models import infer_signature
+from sklearn.metrics import classification_report
+from sklearn.model_selection import train_test_split
+
+from pipelines.baseline import predict_keywords
+from pipelines.cases import to_cases
+from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
+from pipelines.metrics import classification_metrics, review_threshold
+from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline
+from pipelines.plots import confusion_figure
+from pipelines.registry import register
+from pipelines.tables import read_tables
+from pipelines.text import clean_texts
+from pipelines.tracking import experiment_id, use_store
+
+log = logging.getLogger(__name__)
+
+#: What a model needs at inference; listed by hand because inferring it from the training process would
+#: also pick up test tools.
+RUNTIME_PACKAGES = ("mlflow", "scikit-learn", "scipy", "numpy", "pandas", "jieba", "rjieba", "skops")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced, for the CLI to print and tests to check."""
+
+    run_id: str
+    model_uri: str
+    version: str
+    aliases: list[str]
+    metrics: dict[str, float]
+
+
+def load_labeled(
+    data: Path,
+    *,
+    sheet: str | None = None,
+    id_col: str | None = None,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    allow_labels: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Read and validate a labeled export (file or directory) into cases."""
+    frame = read_tables(data, sheet)
+    return to_cases(
+        frame, need_label=True, id_col=id_col, text_col=text_col, label_col=label_col, allow_labels=allow_labels
+    )
+
+
+def split_by_case(cases: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified split over case ids, so every row of a case lands on the same side."""
+    ids = cases.drop_duplicates("case_id")[["case_id", "label"]]
+    counts = ids["label"].value_counts()
+    stratify = ids["label"] if counts.min() >= 2 else None
+    train_ids, _ = train_test_split(ids["case_id"], test_size=test_size, random_state=seed, stratify=stratify)
+    in_train = cases["case_id"].isin(set(train_ids))
+    return cases[in_train].reset_index(drop=True), cases[~in_train].reset_index(drop=True)
+
+
+def data_digest(cases: pd.DataFrame) -> str:
+    """A digest of every case's id, text and label, order-independent: the same data gives the same digest."""
+    rows = sorted(zip(cases["case_id"], cases["text"], cases["label"], strict=True))
+    h = hashlib.sha256()
+    for row in rows:
+        h.update("\x1f".join(row).encode("utf-8") + b"\x1e")
+    return h.hexdigest()[:16]
+
+
+def pip_requirements() -> list[str]:
+    """Exact versions of the inference-time packages in this environment."""
+    return [f"{name}=={installed_version(name)}" for name in RUNTIME_PACKAGES]
+
+
+def _flat_params(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            flat |= _flat_params(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _masked_frame(cases: pd.DataFrame) -> pd.DataFrame:
+    """Cases as they may be written anywhere: texts cleaned, so personal data is masked."""
+    return cases.assign(text=clean_texts(cases["text"]))
+
+
+def _log_evaluation(test: pd.DataFrame, pred: np.ndarray, proba: np.ndarray, classes: list[str], out: Path) -> None:
+    """Write the figures and tables a reviewer reads: confusion matrix, report, misclassified examples."""
+    fig = confusion_figure(test["label"], pred, classes, f"Held-out split ({len(test)} cases)")
+    fig.savefig(out / "confusion_matrix.png", dpi=130)
+    plt.close(fig)
+    report = classification_report(test["label"], pred, labels=classes, zero_division=0, digits=3)
+    (out / "classification_report.txt").write_text(report, encoding="utf-8")
+    confidence = proba.max(axis=1)
+    wrong = test.assign(predicted=pred, confidence=confidence)[pred != test["label"].to_numpy()]
+    wrong = _masked_frame(wrong).sort_values("confidence", ascending=False)
+    wrong[["case_id", "label", "predicted", "confidence", "text"]].to_csv(
+        out / "misclassified.csv", index=False, encoding="utf-8-sig"
+    )
+
+
+def train(
+    data: Path | None = None,
+    *,
+    params_file: Path = PARAMS_FILE,
+    run_name: str | None = None,
+    sample: int | None = None,
+    **read_options: Any,
+) -> TrainResult:
+    """Fit on a labeled export (default: the shipped demo corpus), log everything to MLflow, register the model.
+
+    ``sample`` keeps a stratified subset of that many cases (for quick runs and tests).
+    """
+    data = Path(data) if data else DEMO_FILE
+    params = load_params(params_file)
+    cases = load_labeled(data, **read_options)
+    if sample is not None and sample < cases["case_id"].nunique():
+        cases, _ = split_by_case(cases, test_size=1 - sample / cases["case_id"].nunique(), seed=0)
+    train_set, test_set = split_by_case(cases, params["split"]["test_size"], params["split"]["seed"])
+    log.info("training on %d cases, holding out %d", len(train_set), len(test_set))
+
+    model = build_pipeline(params)
+    model.fit(train_set[[TEXT_COLUMN]], train_set["label"])
+    classes = [str(c) for c in model.classes_]
+    proba = model.predict_proba(test_set[[TEXT_COLUMN]])
+    pred = np.asarray(classes)[proba.argmax(axis=1)]
+    metrics = classification_metrics(test_set["label"], pred, proba, classes)
+    metrics |= review_threshold(
+        proba.max(axis=1), pred == test_set["label"].to_numpy(), params["review"]["target_precision"]
+    )
+    baseline = predict_keywords(clean_texts(test_set["text"]))
+    metrics["keyword_baseline_macro_f1"] = classification_metrics(test_set["label"], baseline, None, classes)[
+        "macro_f1"
+    ]
+
+    client = use_store()
+    digest = data_digest(cases)
+    name = run_name or f"{data.stem}-{len(cases)}cases-C{params['classifier']['C']}"
+    with mlflow.start_run(experiment_id=experiment_id(client, EXPERIMENT), run_name=name) as run:
+        mlflow.set_tag("mlflow.note.content", _describe(data, cases, params, digest))
+        mlflow.log_params(
+            _flat_params(params)
+            | {
+                "data.source": str(data),
+                "data.digest": digest,
+                "data.cases": len(cases),
+                "data.train_cases": len(train_set),
+                "data.test_cases": len(test_set),
+                "data.classes": ",".join(classes),
+            }
+        )
+        masked = _masked_frame(cases[["case_id", "text", "label"]])
+        mlflow.log_input(
+            mlflow.data.from_pandas(
+                masked,
+                source=LocalArtifactDatasetSource(data.resolve().as_uri()),
+                targets="label",
+                name=data.stem,
+                digest=digest,
+            ),
+            context="training",
+        )
+        mlflow.log_dict(cases["label"].value_counts().to_dict(), "label_distribution.json")
+        mlflow.log_metrics(metrics)
+        mlflow.log_artifact(str(params_file))
+        with tempfile.TemporaryDirectory() as tmp:
+            _log_evaluation(test_set, pred, proba, classes, Path(tmp))
+            mlflow.log_artifacts(tmp, "evaluation")
+        example = masked[[TEXT_COLUMN]].head(3)
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            serialization_format="skops",
+            skops_trusted_types=list(TRUSTED_TYPES),
+            code_paths=[str(PACKAGE_DIR)],
+            pip_requirements=pip_requirements(),
+            signature=infer_signature(example, model.predict(example)),
+            input_example=example,
+            metadata={
+                "classes": classes,
+                "review_threshold": metrics["review_threshold"],
+                "target_precision": params["review"]["target_precision"],
+                "data_digest": digest,
+            },
+        )
+        version, aliases = register(client, info.model_uri, {"run_id": run.info.run_id, "data_digest": digest})
+    return TrainResult(run.info.run_id, info.model_uri, str(version.version), aliases, metrics)
+
+
+def _describe(data: Path, cases: pd.DataFrame, params: dict[str, Any], digest: str) -> str:
+    labels = ", ".join(f"{k} {v}" for k, v in cases["label"].value_counts().items())
+    feats, clf = params["features"], params["classifier"]
+    return (
+        f"Trained on `{data.name}` ({len(cases)} cases; {labels}; digest {digest}). "
+        f"Word {feats['word_ngram']} + char {feats['char_ngram']} TF-IDF n-grams, "
+        f"logistic regression C={clf['C']} ({clf['class_weight']} class weights)."
+    )

@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from pipelines.metrics import classification_metrics, review_threshold
+
+
+def test_macro_f1_counts_none_rows_as_false_positives():
+    classes = ["consumer", "logistics", "merchant", "none", "platform"]
+    y_true = ["merchant", "none", "logistics", "consumer", "platform"]
+    perfect = classification_metrics(y_true, y_true, None, classes)
+    assert perfect["macro_f1"] == 1.0
+    blamed = classification_metrics(
+        y_true, ["merchant", "merchant", "logistics", "consumer", "platform"], None, classes
+    )
+    assert blamed["precision_merchant"] == 0.5
+    assert blamed["macro_f1"] < 1.0
+
+
+def test_review_threshold_reaches_target_with_widest_coverage():
+    confidence = np.array([0.99, 0.95, 0.9, 0.8, 0.7, 0.6])
+    correct = np.array([1, 1, 1, 0, 1, 0], dtype=bool)
+    result = review_threshold(confidence, correct, target_precision=0.75)
+    assert result["review_threshold"] == 0.7
+    assert result["review_precision"] == pytest.approx(0.8)
+    assert result["review_coverage"] == pytest.approx(5 / 6)
+
+
+def test_review_threshold_unreachable_sends_everything_to_review():
+    result = review_threshold(np.array([0.9, 0.8]), np.array([False, False]), target_precision=0.9)
+    assert result["review_threshold"] == 1.0
+    assert result["review_coverage"] == 0.0

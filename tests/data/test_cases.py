@@ -1,0 +1,70 @@
+"""Schema and contract checks: aliases, chat formats, and errors that name file, row and column."""
+
+import pandas as pd
+import pytest
+
+from pipelines.cases import to_cases
+from pipelines.tables import InputError
+
+
+def table(rows: dict, file: str = "export.csv") -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    return frame.assign(_file=file, _row=range(2, len(frame) + 2))
+
+
+def test_chinese_headers_and_labels_are_mapped():
+    cases = to_cases(
+        table({"案件编号": ["a", "b"], "投诉内容": ["发错货了", "快递丢件"], "责任方": ["商家", "物流"]}),
+        need_label=True,
+    )
+    assert cases["label"].tolist() == ["merchant", "logistics"]
+    assert cases["case_id"].tolist() == ["a", "b"]
+
+
+def test_chat_turn_rows_become_one_text_with_speaker_marks():
+    frame = table(
+        {
+            "case_id": ["c1", "c1", "c2", "c1"],
+            "turn": ["1", "0", "0", "2"],
+            "role": ["agent", "buyer", "buyer", "buyer"],
+            "text": ["您好，已为您查询", "快递一周没到", "能开发票吗", "好的"],
+            "label": ["logistics", "logistics", "none", "logistics"],
+        }
+    )
+    cases = to_cases(frame, need_label=True).set_index("case_id")
+    assert cases.loc["c1", "text"] == "买家：快递一周没到\n客服：您好，已为您查询\n买家：好的"
+    assert cases.loc["c2", "label"] == "none"
+
+
+def test_extra_label_needs_to_be_allowed():
+    frame = table({"id": ["1", "2"], "text": ["好评", "坏了"], "label": ["spam", "merchant"]})
+    with pytest.raises(InputError, match="spam") as err:
+        to_cases(frame, need_label=True)
+    assert "row 2" in str(err.value) and "column 'label'" in str(err.value)
+    assert set(to_cases(frame, need_label=True, allow_labels=["spam"])["label"]) == {"spam", "merchant"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ({"id": ["1"], "label": ["merchant"]}, "missing column"),
+        ({"id": ["1", "2"], "text": ["快递慢", "  "], "label": ["物流", "商家"]}, "row 3, column 'text': empty text"),
+        ({"id": ["1", "2"], "text": ["快递慢", "好"], "label": ["物流", ""]}, "row 3, column 'label'"),
+        ({"id": ["7", "7"], "text": ["快递慢", "快递慢啊"], "label": ["物流", "商家"]}, "case id '7'"),
+    ],
+)
+def test_bad_training_input_is_named(rows: dict, expected: str):
+    with pytest.raises(InputError, match=r"export\.csv") as err:
+        to_cases(table(rows), need_label=True)
+    assert expected in str(err.value)
+
+
+def test_header_only_table_is_refused():
+    with pytest.raises(InputError, match="no rows"):
+        to_cases(table({"id": [], "text": [], "label": []}), need_label=True)
+
+
+def test_explicit_column_names_override_aliases():
+    frame = table({"工单": ["1"], "正文": ["物流太慢"], "判定": ["物流"]})
+    cases = to_cases(frame, need_label=True, id_col="工单", text_col="正文", label_col="判定")
+    assert cases[["case_id", "text", "label"]].iloc[0].tolist() == ["1", "物流太慢", "logistics"]
