@@ -6,12 +6,11 @@ templates x slots x noise), so that labels follow the gold guideline while keywo
 Only ``random.Random(seed)`` is used and no set or hash order is ever iterated, so the CSV is byte-identical
 on every run and machine.
 
-Regenerate with ``python -m pipelines.demo`` (see ``--help``).
+Regenerate with ``liability demo`` (or ``make data``).
 """
 
 from __future__ import annotations
 
-import argparse
 import random
 import re
 from collections.abc import Callable, Sequence
@@ -309,17 +308,3 @@ def write_demo(path: Path = DEMO_FILE, n_cases: int = 6000, seed: int = 20261125
     path.parent.mkdir(parents=True, exist_ok=True)
     generate(n_cases, seed).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     return path
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: ``python -m pipelines.demo [--n N] [--seed S] [--out PATH]``."""
-    parser = argparse.ArgumentParser(description="Regenerate the synthetic demo corpus.")
-    parser.add_argument("--n", type=int, default=6000, help="number of cases (default 6000)")
-    parser.add_argument("--seed", type=int, default=20261125, help="random seed (default 20261125)")
-    parser.add_argument("--out", type=Path, default=DEMO_FILE, help=f"output CSV (default {DEMO_FILE})")
-    args = parser.parse_args(argv)
-    print(write_demo(args.out, args.n, args.seed))
-
-
-if __name__ == "__main__":
-    main()

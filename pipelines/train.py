@@ -64,14 +64,24 @@ def load_labeled(
     )
 
 
-def split_by_case(cases: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stratified split over case ids, so every row of a case lands on the same side."""
+def split_by_case(cases: pd.DataFrame, test_size: float | int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified split over case ids, so every row of a case lands on the same side.
+
+    ``test_size`` is a share of the cases, or a number of cases when it is a whole number.
+    """
     ids = cases.drop_duplicates("case_id")[["case_id", "label"]]
-    counts = ids["label"].value_counts()
-    stratify = ids["label"] if counts.min() >= 2 else None
+    stratify = ids["label"] if ids["label"].value_counts().min() >= 2 else None
     train_ids, _ = train_test_split(ids["case_id"], test_size=test_size, random_state=seed, stratify=stratify)
     in_train = cases["case_id"].isin(set(train_ids))
     return cases[in_train].reset_index(drop=True), cases[~in_train].reset_index(drop=True)
+
+
+def stratified_sample(cases: pd.DataFrame, n_cases: int, seed: int) -> pd.DataFrame:
+    """A label-stratified subset of ``n_cases`` cases (all of them when there are fewer)."""
+    if n_cases >= cases["case_id"].nunique():
+        return cases
+    _, sample = split_by_case(cases, test_size=n_cases, seed=seed)
+    return sample
 
 
 def data_digest(cases: pd.DataFrame) -> str:
@@ -133,8 +143,8 @@ def train(
     data = Path(data) if data else DEMO_FILE
     params = load_params(params_file)
     cases = load_labeled(data, **read_options)
-    if sample is not None and sample < cases["case_id"].nunique():
-        cases, _ = split_by_case(cases, test_size=1 - sample / cases["case_id"].nunique(), seed=0)
+    if sample is not None:
+        cases = stratified_sample(cases, sample, params["split"]["seed"])
     train_set, test_set = split_by_case(cases, params["split"]["test_size"], params["split"]["seed"])
     log.info("training on %d cases, holding out %d", len(train_set), len(test_set))
 
