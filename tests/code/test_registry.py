@@ -1,0 +1,35 @@
+"""Model loading refuses formats and types that could run code this project does not vouch for."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.model import TRUSTED_TYPES
+from pipelines.registry import UnsafeModelError, check_model_safe
+
+
+def model_dir(tmp_path: Path, fmt: str, trusted: list[str] | None) -> Path:
+    flavor = {"serialization_format": fmt, "pickled_model": "model.skops"}
+    if trusted is not None:
+        flavor["skops_trusted_types"] = trusted
+    (tmp_path / "MLmodel").write_text(yaml.safe_dump({"flavors": {"sklearn": flavor}}), encoding="utf-8")
+    return tmp_path
+
+
+def test_project_skops_model_is_accepted(tmp_path: Path):
+    check_model_safe(model_dir(tmp_path, "skops", list(TRUSTED_TYPES)))
+
+
+@pytest.mark.parametrize("fmt", ["pickle", "cloudpickle"])
+def test_pickle_is_refused_unless_allowed(tmp_path: Path, fmt: str):
+    path = model_dir(tmp_path, fmt, None)
+    with pytest.raises(UnsafeModelError, match="arbitrary code"):
+        check_model_safe(path)
+    check_model_safe(path, allow_pickle=True)
+
+
+def test_foreign_trusted_types_are_refused(tmp_path: Path):
+    path = model_dir(tmp_path, "skops", [*TRUSTED_TYPES, "builtins.eval"])
+    with pytest.raises(UnsafeModelError, match=r"builtins\.eval"):
+        check_model_safe(path)
