@@ -7,7 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?=
+UNLABELED ?=
+REAL ?= ../shared/data
 ARGS ?=
+GOLD ?=
+PORT ?= 5000
+INPUT ?=
+OUTPUT ?=
+MODEL ?=
 
 .DEFAULT_GOAL := help
 
@@ -26,8 +33,30 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 data: $(STAMP) ## Regenerate the synthetic demo corpus data/demo/disputes.csv
 	$(BIN)/liability demo
 
-train: $(STAMP) ## Train and register a model (DATA=path/to/export to use your own labeled data)
-	$(BIN)/liability train $(if $(DATA),--data "$(DATA)") $(ARGS)
+train: $(STAMP) ## Train and register a model (DATA=labeled export; UNLABELED="a.csv b/" adds unlabeled exports)
+	$(BIN)/liability train $(if $(DATA),--data "$(DATA)") $(foreach u,$(UNLABELED),--unlabeled "$(u)") $(ARGS)
+
+train-real: $(STAMP) ## Train and register the real-text model from REAL/gold/dev.csv plus the unlabeled pool
+	$(BIN)/liability train-real --real "$(REAL)"
+
+evaluate-real: $(STAMP) ## Cross-validate model and baselines on REAL/gold/dev.csv (3 fold seeds, one MLflow run)
+	$(BIN)/liability evaluate-real --real "$(REAL)"
+
+evaluate: $(STAMP) ## Evaluate candidate and champion on the held-out split (GOLD=labeled file to add it)
+	$(BIN)/liability evaluate $(if $(GOLD),--gold "$(GOLD)")
+
+promote: $(STAMP) ## Make the candidate champion if it beats the champion (FORCE=1 to override, recorded)
+	$(BIN)/liability promote $(if $(FORCE),--force)
+
+ui: $(STAMP) ## Serve the MLflow UI for the project's store on 127.0.0.1 (PORT=5000)
+	$(BIN)/liability ui --port $(PORT)
+
+score: $(STAMP) ## Score an export (INPUT=file or folder; OUTPUT=<input>.scored<ext>; MODEL=models:/…@champion)
+	@test -n "$(INPUT)" || { echo "usage: make score INPUT=exports/2026-11.xlsx [OUTPUT=...] [MODEL=...]"; exit 2; }
+	$(BIN)/liability score "$(INPUT)" $(if $(OUTPUT),--output "$(OUTPUT)") $(if $(MODEL),--model "$(MODEL)") $(ARGS)
+
+bench: $(STAMP) ## Time tokenize/train/score against naive baselines (10k-1M cases); table in outputs/bench.md
+	$(BIN)/python -m pipelines.bench
 
 test: $(STAMP) ## Run the whole test suite
 	$(BIN)/python -m pytest -q
@@ -39,4 +68,4 @@ clean: ## Remove the virtualenv, caches and the local MLflow store (mlflow.db, m
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mlflow.db mlartifacts mlruns
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install data train test lint clean
+.PHONY: help install data train train-real evaluate-real evaluate promote ui score bench test lint clean

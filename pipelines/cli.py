@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +12,9 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from pipelines.config import DEMO_FILE, MODEL_NAME, PARAMS_FILE
+from pipelines.config import CHAMPION_URI, DEMO_FILE, MODEL_NAME, PARAMS_FILE, ZH_NAMES
 from pipelines.tables import InputError
+from pipelines.tracking import StoreUnavailableError
 
 app = typer.Typer(
     help="Predict who is responsible for a Chinese e-commerce dispute: merchant, platform, consumer or logistics.",
@@ -57,6 +59,13 @@ def train(
     ] = None,
     run_name: Annotated[str | None, typer.Option(help="MLflow run name (default: data, size and C).")] = None,
     sample: Annotated[int | None, typer.Option(help="Train on a stratified sample of this many cases.")] = None,
+    unlabeled: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Unlabeled export (any accepted format, chats included) or real-data folder to learn from too "
+            "(repeatable): few-label training with weak labels and self-training."
+        ),
+    ] = None,
 ) -> None:
     """Train a classifier, log the run to MLflow (experiment 'liability') and register it as 'candidate'."""
     from pipelines.train import train as run_training
@@ -67,13 +76,14 @@ def train(
             params_file=params,
             run_name=run_name,
             sample=sample,
+            unlabeled=tuple(unlabeled or ()),
             sheet=sheet,
             id_col=id_col,
             text_col=text_col,
             label_col=label_col,
             allow_labels=tuple(allow_label or ()),
         )
-    except InputError as exc:
+    except (InputError, StoreUnavailableError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     table = Table(title=f"{MODEL_NAME} v{result.version} ({', '.join(result.aliases)})")
@@ -96,3 +106,241 @@ def demo(
 
     path = write_demo(out, n_cases=n, seed=seed)
     console.print(f"wrote {path}")
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[
+        Path | None, typer.Option(help="Also evaluate on this labeled file (e.g. ../shared/data/gold/dev.csv).")
+    ] = None,
+) -> None:
+    """Evaluate candidate and champion on the candidate's held-out split (and --gold), one MLflow run each."""
+    from pipelines.evaluate import EvaluationError
+    from pipelines.evaluate import evaluate as run_evaluation
+
+    try:
+        results = run_evaluation(gold)
+    except (InputError, StoreUnavailableError, EvaluationError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title=f"{MODEL_NAME} evaluation (experiment liability-evaluation)")
+    for column in ("version", "alias", "data", "cases", "macro_f1", "accuracy", "review_coverage", "run"):
+        table.add_column(column, justify="right" if column in ("cases", "macro_f1", "accuracy") else "left")
+    for r in results:
+        m = r.metrics
+        table.add_row(
+            f"v{r.version}",
+            "+".join(r.aliases),
+            r.data,
+            str(r.cases),
+            f"{m['macro_f1']:.3f}",
+            f"{m['accuracy']:.3f}",
+            f"{m['review_coverage']:.1%}",
+            r.run_id,
+        )
+    Console().print(table)
+
+
+@app.command()
+def promote(
+    force: Annotated[
+        bool, typer.Option(help="Promote even if the candidate is not better (recorded as forced).")
+    ] = False,
+    metric: Annotated[str, typer.Option(help="Metric the candidate must beat the champion on.")] = "macro_f1",
+) -> None:
+    """Move the 'champion' alias to the candidate if it beats the champion on the same data; record why."""
+    from pipelines.promote import REFUSED
+    from pipelines.promote import promote as run_promotion
+
+    try:
+        decision = run_promotion(force=force, metric=metric)
+    except (LookupError, StoreUnavailableError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    Console().print(f"{decision.decision}: {decision.reason}", soft_wrap=True)
+    if decision.decision == REFUSED:
+        raise typer.Exit(1)
+
+
+RealOpt = Annotated[
+    Path | None,
+    typer.Option("--real", help="Real-data folder with gold/dev.csv and real/ (default: ../shared/data)."),
+]
+
+
+@app.command("train-real")
+def train_real(
+    real: RealOpt = None,
+    params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+) -> None:
+    """Train the real-text model: gold/dev.csv plus the unlabeled pool, registered as 'candidate'."""
+    from pipelines.config import real_data_dir
+    from pipelines.realdata import GOLD_FILE
+
+    root = real_data_dir(real)
+    train(data=root / GOLD_FILE, params=params, unlabeled=[root], run_name=f"real-{root.name}-fewlabel")
+
+
+@app.command("evaluate-real")
+def evaluate_real(
+    real: RealOpt = None,
+    seed: Annotated[list[int] | None, typer.Option(help="Fold shuffle seed (repeatable; default 0 1 2).")] = None,
+    params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+) -> None:
+    """Cross-validate the few-label model and its baselines on gold/dev.csv, all in one MLflow run."""
+    from pipelines.config import real_data_dir
+    from pipelines.realeval import REAL_EXPERIMENT
+    from pipelines.realeval import evaluate_real as run_evaluation
+
+    try:
+        result = run_evaluation(real_data_dir(real), seeds=tuple(seed or (0, 1, 2)), params_file=params)
+    except StoreUnavailableError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title=f"cross-validated on real text (experiment {REAL_EXPERIMENT}), {result.seconds:.0f} s")
+    columns = ["macro_f1", "f1_merchant", "f1_platform", "f1_consumer", "f1_logistics", "f1_none"]
+    columns += [c for c in result.summary.columns if c.startswith("genre_")]
+    table.add_column("method")
+    for column in columns:
+        table.add_column(column.removeprefix("genre_").removesuffix("_macro_f1"), justify="right")
+    for method, row in result.summary.iterrows():
+        table.add_row(str(method), *(f"{row[c]:.3f}" for c in columns))
+    Console(width=max(Console().width, 130)).print(table)
+    console.print(f"run {result.run_id}")
+
+
+@app.command("audit-labels")
+def audit_labels(
+    data: Annotated[Path, typer.Option("--data", "-d", help="Labeled export to audit.")],
+    out: Annotated[Path, typer.Option(help="Where to write the doubted rows (CSV).")] = Path("label_audit.csv"),
+    unlabeled: Annotated[
+        list[Path] | None, typer.Option(help="Unlabeled exports to learn from too (repeatable).")
+    ] = None,
+    params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+) -> None:
+    """Write the labeled rows whose label the model doubts (out-of-fold), most confident disagreement first."""
+    from pipelines.audit import doubted_labels, write_audit
+    from pipelines.config import load_params
+    from pipelines.realdata import load_unlabeled
+    from pipelines.train import load_labeled
+
+    try:
+        cases = load_labeled(data)
+        texts = load_unlabeled(unlabeled or ())
+    except InputError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    doubted = doubted_labels(cases, load_params(params), texts)
+    path = write_audit(doubted, out)
+    console.print(f"{len(doubted)} of {len(cases)} labels doubted; wrote {path}")
+
+
+@app.command()
+def ui(port: Annotated[int, typer.Option(help="Port to serve on (127.0.0.1 only).")] = 5000) -> None:
+    """Serve the MLflow UI for the project's store (or $MLFLOW_TRACKING_URI) on 127.0.0.1."""
+    import os
+
+    from pipelines.tracking import server_command, tracking_uri
+
+    uri = tracking_uri()
+    if uri.startswith(("http://", "https://")):
+        console.print(f"the store is a server already: open {uri}")
+        return
+    console.print(f"MLflow UI for {uri} at http://127.0.0.1:{port} (Ctrl-C stops it)", soft_wrap=True)
+    command = server_command(uri, port)
+    os.execv(command[0], command)
+
+
+class Engine(StrEnum):
+    """Where scoring runs: this process, or Apache Spark (``pip install .[spark]``)."""
+
+    local = "local"
+    spark = "spark"
+
+
+@app.command()
+def score(
+    input: Annotated[
+        Path, typer.Argument(help="Export to score: CSV/TSV/XLSX/JSONL/Parquet file, or a folder of them.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Result file (.csv with BOM, .xlsx, .parquet, .tsv, .jsonl by extension); a folder for a folder "
+            "input. Default: <input>.scored<ext> beside the input."
+        ),
+    ] = None,
+    output_option: Annotated[Path | None, typer.Option("--output", "-o", help="Same as OUTPUT.")] = None,
+    model: Annotated[
+        str, typer.Option(help="Registry URI (models:/name@alias, models:/name/3) or a local MLflow model folder.")
+    ] = CHAMPION_URI,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet to read (default: first non-empty).")] = None,
+    id_col: Annotated[str | None, typer.Option(help="Case id column, when its header is not a known alias.")] = None,
+    text_col: Annotated[str | None, typer.Option(help="Text column, when its header is not a known alias.")] = None,
+    engine: Annotated[Engine, typer.Option(help="local: chunked, this machine. spark: CSV/Parquet on Spark.")] = (
+        Engine.local
+    ),
+    spark_master: Annotated[str, typer.Option(help="Spark master URL (with --engine spark).")] = "local[*]",
+    allow_pickle: Annotated[
+        bool, typer.Option(help="Accept a pickle-format model (runs its code when loaded: trusted stores only).")
+    ] = False,
+) -> None:
+    """Predict the responsible party for every row of an export; rows out = rows in, job logged to MLflow."""
+    from mlflow.exceptions import MlflowException
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from pipelines.registry import UnsafeModelError
+
+    if output and output_option and output != output_option:
+        console.print(f"[red]error:[/red] two outputs given ({output}, {output_option}); give one")
+        raise typer.Exit(2)
+    target = output or output_option
+    try:
+        if engine is Engine.spark:
+            from pipelines.spark_score import score_spark
+
+            if target is None:
+                raise InputError(input, "--engine spark needs an OUTPUT")
+            summary = score_spark(input, target, model_uri=model, id_col=id_col, text_col=text_col, master=spark_master)
+        else:
+            from pipelines.score import score as run_scoring
+
+            columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
+            extra = (TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn())
+            with Progress(*columns, *extra, console=console, disable=not console.is_terminal) as progress:
+                tasks = {}
+
+                def on_chunk(path: Path, rows: int, done: float) -> None:
+                    if path not in tasks:
+                        tasks[path] = progress.add_task(path.name, total=1.0, rows=0)
+                    progress.update(tasks[path], completed=done, rows=rows)
+
+                summary = run_scoring(
+                    input,
+                    target,
+                    model_uri=model,
+                    sheet=sheet,
+                    id_col=id_col,
+                    text_col=text_col,
+                    allow_pickle=allow_pickle,
+                    on_chunk=on_chunk,
+                )
+    except (InputError, UnsafeModelError, StoreUnavailableError, MlflowException) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title=f"scored with {summary.model.name} v{summary.model.version} (run {summary.model.run_id})")
+    table.add_column("")
+    table.add_column("rows", justify="right")
+    table.add_column("share", justify="right")
+    table.add_row("read", f"{summary.rows_read:,}", "")
+    table.add_row("scored", f"{summary.rows_scored:,}", "")
+    for reason, n in summary.failures.most_common():
+        table.add_row(f"not scored: {reason}", f"{n:,}", "")
+    for party, n in summary.parties.most_common():
+        table.add_row(f"{party} {ZH_NAMES.get(party, '')}", f"{n:,}", f"{n / summary.rows_scored:.1%}")
+    if engine is Engine.local:  # the Spark engine predicts the party only (see pipelines.spark_score)
+        table.add_row("needs review (of scored)", f"{summary.rows_to_review:,}", f"{summary.review_share:.1%}")
+        table.add_row("word tokens unseen in training", "", f"{summary.unseen_token_share:.1%}")
+    Console().print(table)
+    rate = summary.metrics()["rows_per_second"]
+    console.print(f"wrote {', '.join(summary.outputs)} · {rate:,.0f} rows/s · MLflow run {summary.run_id}")

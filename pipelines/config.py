@@ -22,9 +22,15 @@ DEMO_FILE = DEMO_DIR / "disputes.csv"
 MODELS_DIR = PROJECT_ROOT / "models"
 
 EXPERIMENT = "liability"
+#: Evaluation runs live apart from training runs, so each experiment's table compares like with like.
+EVAL_EXPERIMENT = "liability-evaluation"
+#: One run per batch-scoring job: what was scored, with which model, and how the predictions came out.
+SCORING_EXPERIMENT = "liability-scoring"
 MODEL_NAME = "liability-classifier"
 CANDIDATE_ALIAS = "candidate"
 CHAMPION_ALIAS = "champion"
+#: The model scoring uses unless told otherwise: whatever version is champion now.
+CHAMPION_URI = f"models:/{MODEL_NAME}@{CHAMPION_ALIAS}"
 
 #: Environment variable naming the folder of real (unlabeled and gold) data; default: ../shared/data.
 REAL_DATA_ENV = "LIABILITY_REAL_DATA"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import accuracy_score, log_loss, precision_recall_fscore_support
 
 from pipelines.config import PARTY_CODES
@@ -51,11 +52,41 @@ def review_threshold(confidence: np.ndarray, correct: np.ndarray, target_precisi
     reached = np.flatnonzero(precision >= target_precision)
     if reached.size == 0:
         return {"review_threshold": 1.0, "review_precision": float("nan"), "review_coverage": 0.0}
-    k = int(reached[-1])
-    threshold = float(conf[k])
+    return review_at(confidence, correct, float(conf[int(reached[-1])]))
+
+
+def review_at(confidence: np.ndarray, correct: np.ndarray, threshold: float) -> dict[str, float]:
+    """Precision and coverage of the predictions a threshold lets through without review.
+
+    Evaluation applies a model's stored threshold to new data with this, so the numbers answer "what
+    would this model have done here", not "what threshold would have suited this data".
+    """
     kept = confidence >= threshold
     return {
-        "review_threshold": threshold,
-        "review_precision": float(correct[kept].mean()),
+        "review_threshold": float(threshold),
+        "review_precision": float(correct[kept].mean()) if kept.any() else float("nan"),
         "review_coverage": float(kept.mean()),
     }
+
+
+def reliability_table(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+    """Accuracy against confidence in equal-width bins of the top-class probability.
+
+    This is what the review threshold relies on: a well calibrated model is right 80% of the time when
+    it says 0.8. Empty bins are left out.
+    """
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, n_bins - 1)
+    frame = pd.DataFrame({"bin": index, "confidence": confidence, "correct": correct.astype(float)})
+    table = frame.groupby("bin").agg(
+        cases=("correct", "size"), mean_confidence=("confidence", "mean"), accuracy=("correct", "mean")
+    )
+    table.insert(0, "bin_low", edges[table.index])
+    table.insert(1, "bin_high", edges[table.index + 1])
+    return table.reset_index(drop=True)
+
+
+def expected_calibration_error(table: pd.DataFrame) -> float:
+    """The case-weighted mean gap between confidence and accuracy over a :func:`reliability_table`."""
+    gap = (table["mean_confidence"] - table["accuracy"]).abs()
+    return float((gap * table["cases"]).sum() / table["cases"].sum())

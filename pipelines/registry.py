@@ -17,6 +17,7 @@ import mlflow
 import yaml
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
 
 from pipelines.config import CANDIDATE_ALIAS, CHAMPION_ALIAS, MODEL_NAME
@@ -35,12 +36,19 @@ def register(client: MlflowClient, model_uri: str, tags: dict[str, str]) -> tupl
     Returns the version and the aliases it received.
     """
     version = mlflow.register_model(model_uri, MODEL_NAME, tags=tags)
-    aliases = [CANDIDATE_ALIAS]
-    client.set_registered_model_alias(MODEL_NAME, CANDIDATE_ALIAS, version.version)
-    if alias_version(client, CHAMPION_ALIAS) is None:
-        client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, version.version)
-        client.set_model_version_tag(MODEL_NAME, version.version, "promotion", "first model: champion by default")
-        aliases.append(CHAMPION_ALIAS)
+    try:
+        aliases = [CANDIDATE_ALIAS]
+        client.set_registered_model_alias(MODEL_NAME, CANDIDATE_ALIAS, version.version)
+        if alias_version(client, CHAMPION_ALIAS) is None:
+            client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, version.version)
+            first = {"decision": "promoted", "reason": "first registered version: champion by default"}
+            for key, value in first.items():
+                client.set_model_version_tag(MODEL_NAME, version.version, f"promotion.{key}", value)
+            aliases.append(CHAMPION_ALIAS)
+    except Exception:
+        # A version without its aliases would be half-registered: it exists, yet no alias leads to it.
+        client.delete_model_version(MODEL_NAME, version.version)
+        raise
     return version, aliases
 
 
@@ -84,9 +92,25 @@ def _deserialization_allowed():
             os.environ[ALLOW_ENV] = previous
 
 
-def load_sklearn(model_uri: str, allow_pickle: bool = False):
-    """Load the scikit-learn pipeline behind a registry URI (``models:/name@alias``) or a local model folder."""
+def _checked_download(model_uri: str, allow_pickle: bool) -> Path:
     local_dir = Path(mlflow.artifacts.download_artifacts(model_uri))
     check_model_safe(local_dir, allow_pickle)
+    return local_dir
+
+
+def load_sklearn(model_uri: str, allow_pickle: bool = False):
+    """Load the scikit-learn pipeline behind a registry URI (``models:/name@alias``) or a local model folder."""
+    local_dir = _checked_download(model_uri, allow_pickle)
     with _deserialization_allowed():
         return mlflow.sklearn.load_model(str(local_dir))
+
+
+def load_pyfunc(model_uri: str, allow_pickle: bool = False) -> PyFuncModel:
+    """Load a model as MLflow's pyfunc wrapper, which ``mlflow.models.evaluate`` needs to link results to it.
+
+    Passing the loaded wrapper (rather than a URI) to evaluate keeps deserialization allowed for this one
+    checked load only; ``get_raw_model()`` gives the scikit-learn pipeline behind it.
+    """
+    local_dir = _checked_download(model_uri, allow_pickle)
+    with _deserialization_allowed():
+        return mlflow.pyfunc.load_model(str(local_dir))

@@ -3,15 +3,25 @@
 Every table comes back as strings (no type guessing: a case id like ``00123`` must stay ``00123``) with
 two bookkeeping columns, ``_file`` and ``_row``, so a later check can name the exact spreadsheet row a
 person would look at (header = row 1, first data row = row 2).
+
+Training reads a table whole (:func:`read_tables`); scoring reads it in chunks (:func:`iter_table_chunks`)
+so that memory stays bounded whatever the file size, and tolerates broken bytes that training refuses.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Iterator
 from io import StringIO
+from itertools import chain
+from numbers import Real
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pandas as pd
+import pyarrow.parquet as pq
 from charset_normalizer import from_bytes
 
 log = logging.getLogger(__name__)
@@ -22,6 +32,15 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".json", "
 #: Encodings tried in order before asking the detector: Excel on Chinese Windows saves GBK (GB18030 is
 #: its superset), everything else is UTF-8, with or without a BOM.
 _ENCODINGS = ("utf-8-sig", "gb18030")
+#: Rows per chunk when scoring: large enough for vectorized work, small enough to bound memory.
+CHUNK_ROWS = 20_000
+#: Bytes from the start of a CSV that decide its encoding when it is read in chunks.
+_SNIFF_BYTES = 1 << 20
+#: Share of a sample's bytes (and a floor, for small files) an encoding may fail on and still be chosen;
+#: the rows holding the failures are reported one by one instead of stopping the whole file.
+_MAX_BROKEN, _MIN_BROKEN = 0.01, 8
+#: A chunk of a table and the share of the file read once it was produced (for progress bars).
+Chunk = tuple[pd.DataFrame, float]
 
 
 class InputError(ValueError):
@@ -83,13 +102,18 @@ def read_excel(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
     raise InputError(path, "every sheet of the workbook is empty")
 
 
+def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every value as a string, missing values as "" (JSON and Parquet carry types that CSV does not)."""
+    return frame.astype(str).where(frame.notna(), "")
+
+
 def read_jsonl(path: Path) -> pd.DataFrame:
     """Read JSON Lines (or a JSON array of records) with every value as a string."""
     try:
         frame = pd.read_json(path, lines=path.suffix.lower() == ".jsonl", dtype=False)
     except ValueError as exc:
         raise InputError(path, f"not valid JSON lines ({exc})") from exc
-    return frame.astype(str).where(frame.notna(), "")
+    return _as_strings(frame)
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
@@ -98,7 +122,7 @@ def read_parquet(path: Path) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
         raise InputError(path, f"not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
-    return frame.astype(str).where(frame.notna(), "")
+    return _as_strings(frame)
 
 
 def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
@@ -140,3 +164,197 @@ def read_tables(path: str | Path, sheet: str | int | None = None) -> pd.DataFram
     """Read a file, or every table file in a directory, into one frame (columns aligned by name)."""
     frames = [read_table(p, sheet) for p in table_files(path)]
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+# --- chunked reading, for scoring ------------------------------------------------------------------------
+
+
+def sniff_encoding(path: Path) -> str:
+    """The encoding of a CSV told from its first megabyte, tolerating a few broken byte sequences.
+
+    :func:`detect_encoding` needs the whole file to decode cleanly, which is right for training data but
+    would stop a scoring job over one damaged row; here the known encoding that fails on the fewest
+    characters wins when it fails on at most 1% of them (or a handful), and the damaged rows are reported
+    one by one.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+        whole = not fh.read(1)
+    if not head.strip():
+        raise InputError(path, "the file is empty")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if not whole:  # end the sample at a line break, so that no character is cut in two
+        head = head[: head.rfind(b"\n") + 1] or head
+    broken = {enc: head.decode(enc, errors="replace").count("\ufffd") for enc in _ENCODINGS}
+    best = min(_ENCODINGS, key=broken.__getitem__)
+    if broken[best] <= max(_MAX_BROKEN * len(head), _MIN_BROKEN):
+        return best
+    return detect_encoding(head, path)
+
+
+class _WithoutNul(io.TextIOBase):
+    """A text stream minus NUL characters, which :func:`read_csv` drops too (some exporters pad with them)."""
+
+    def __init__(self, stream: io.TextIOBase):
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        while True:
+            text = self._stream.read(size)
+            kept = text.replace("\x00", "")
+            if kept or not text:  # an all-NUL block must not look like the end of the file
+                return kept
+
+
+def _csv_chunks(path: Path, rows: int) -> Iterator[Chunk]:
+    """CSV/TSV in chunks; bytes the detected encoding cannot decode become U+FFFD in their row."""
+    encoding = sniff_encoding(path)
+    log.info("%s: read as %s", path, encoding)
+    size = path.stat().st_size
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    with path.open("rb") as raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as text:
+        try:
+            for frame in pd.read_csv(_WithoutNul(text), sep=sep, dtype=str, keep_default_na=False, chunksize=rows):
+                yield frame, raw.tell() / size
+        except pd.errors.ParserError as exc:
+            raise InputError(path, f"not a readable CSV ({exc})") from exc
+
+
+def _jsonl_chunks(path: Path, rows: int) -> Iterator[Chunk]:
+    """JSON Lines in chunks; a JSON array cannot be streamed and is read whole."""
+    if path.suffix.lower() == ".json":
+        yield read_jsonl(path), 1.0
+        return
+    size = path.stat().st_size or 1
+    with path.open("rb") as raw:
+        try:
+            reader = pd.read_json(
+                raw, lines=True, dtype=False, chunksize=rows, encoding="utf-8", encoding_errors="replace"
+            )
+            for frame in reader:
+                yield _as_strings(frame), raw.tell() / size
+        except ValueError as exc:
+            raise InputError(path, f"not valid JSON lines ({exc})") from exc
+
+
+def _parquet_chunks(path: Path, rows: int) -> Iterator[Chunk]:
+    """Parquet in record batches, never the whole file in memory."""
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
+        raise InputError(path, f"not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
+    total, done = parquet.metadata.num_rows or 1, 0
+    with parquet:
+        for batch in parquet.iter_batches(batch_size=rows):
+            done += batch.num_rows
+            yield _as_strings(batch.to_pandas()), done / total
+    if done == 0:
+        yield pd.DataFrame(columns=parquet.schema_arrow.names), 1.0
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as :func:`read_excel` shows it: whole numbers without ``.0``, empty cells as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, Real) and not isinstance(value, bool) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _header(values: tuple[Any, ...]) -> list[str]:
+    """Column names of a header row, unnamed and repeated ones spelled as pandas spells them."""
+    names: list[str] = []
+    for i, value in enumerate(values):
+        name = _cell_text(value).strip() or f"Unnamed: {i}"
+        base, n = name, 0
+        while name in names:
+            n += 1
+            name = f"{base}.{n}"
+        names.append(name)
+    return names
+
+
+def _excel_chunks(path: Path, sheet: str | int | None, rows: int) -> Iterator[Chunk]:
+    """One sheet streamed row by row (openpyxl read-only): the named one, else the first with data rows.
+
+    Blank rows are skipped, as :func:`read_excel` skips them.
+    """
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zip/xml errors from a truncated or foreign file
+        raise InputError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
+    try:
+        if sheet is None:
+            sheets = book.worksheets
+        else:
+            try:
+                sheets = [book.worksheets[sheet] if isinstance(sheet, int) else book[sheet]]
+            except (KeyError, IndexError):
+                raise InputError(path, f"no sheet {sheet!r}; the workbook has {book.sheetnames}") from None
+        for ws in sheets:
+            declared = ws.max_row or 0
+            ws.reset_dimensions()  # declared dimensions can be wrong; let openpyxl find the real extent
+            lines = (row for row in ws.iter_rows(values_only=True) if any(v not in (None, "") for v in row))
+            header, first = next(lines, None), next(lines, None)
+            if header is None or (first is None and sheet is None):
+                continue
+            if ws is not sheets[0]:
+                log.info("%s: first sheet is empty, reading sheet '%s'", path, ws.title)
+            columns = _header(header)
+            batch: list[list[str]] = []
+            for seen, row in enumerate(chain([first] if first is not None else [], lines), start=2):
+                cells = [_cell_text(v) for v in row[: len(columns)]]
+                batch.append(cells + [""] * (len(columns) - len(cells)))
+                if len(batch) == rows:
+                    progress = min(seen / declared, 1.0) if declared else 0.0
+                    yield pd.DataFrame(batch, columns=columns, dtype=str), progress
+                    batch = []
+            yield pd.DataFrame(batch, columns=columns, dtype=str), 1.0
+            return
+        raise InputError(path, "every sheet of the workbook is empty")
+    finally:
+        book.close()
+
+
+def iter_table_chunks(path: str | Path, sheet: str | int | None = None, rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+    """Read one file of any accepted format in chunks of at most ``rows`` rows, with ``_file`` and ``_row``.
+
+    Every chunk has the first chunk's columns (JSON Lines may add keys later on: those are reported and
+    left out, since the output's header is already written). A table with a header and no rows gives one
+    empty chunk, so that its columns are still known.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file or directory")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        chunks = _csv_chunks(path, rows)
+    elif suffix in (".xlsx", ".xlsm"):
+        chunks = _excel_chunks(path, sheet, rows)
+    elif suffix in (".jsonl", ".json"):
+        chunks = _jsonl_chunks(path, rows)
+    elif suffix == ".parquet":
+        chunks = _parquet_chunks(path, rows)
+    else:
+        raise InputError(path, f"unsupported file type '{suffix}' (use one of {', '.join(TABLE_SUFFIXES)})")
+    columns: list[str] | None = None
+    next_row = 2
+    for frame, done in chunks:
+        frame.columns = [str(c).strip() for c in frame.columns]
+        if columns is None:
+            if frame.columns.empty:
+                raise InputError(path, "the file has no header row")
+            columns = list(frame.columns)
+        elif list(frame.columns) != columns:
+            if extra := [c for c in frame.columns if c not in columns]:
+                log.warning("%s: column(s) %s first appear at row %d and are not written", path, extra, next_row)
+            frame = frame.reindex(columns=columns, fill_value="")
+        frame = frame.reset_index(drop=True)
+        frame[FILE_COL] = str(path)
+        frame[ROW_COL] = range(next_row, next_row + len(frame))
+        next_row += len(frame)
+        yield frame, done

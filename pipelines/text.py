@@ -135,6 +135,11 @@ _RULES: tuple[tuple[re.Pattern[str], Any], ...] = (
 )
 
 
+# Every rule needs one of these to match: "http"/"www"/"/" (links), "@" (e-mail), or two adjacent digits or
+# stars with a digit (every number rule). Texts without any (most complaints) skip the rules entirely.
+_MAYBE_MASKED = re.compile(r"http|www|/|@|\d[\d*]|\*\d", re.IGNORECASE)
+
+
 def _mask_once(text: str) -> str:
     """One pass of every rule, in order."""
     for pattern, replacement in _RULES:
@@ -150,6 +155,8 @@ def mask(text: str) -> str:
     that makes mask() idempotent. It terminates because no rule can match any character of a placeholder
     (``[``/``]`` are in no rule's alphabet), so each change masks characters that stay masked.
     """
+    if not _MAYBE_MASKED.search(text):
+        return text
     masked = _mask_once(text)
     while masked != text:
         text, masked = masked, _mask_once(masked)

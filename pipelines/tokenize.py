@@ -96,9 +96,12 @@ def _resources() -> _Resources:
     han_words = tuple(e for e in entries if _HAN_WORD.fullmatch(e[0]))
     protected = sorted({e[0] for e in entries if not _HAN_WORD.fullmatch(e[0])}, key=lambda t: (-len(t), t))
     atoms = "|".join([_PLACEHOLDER, *map(_protected_pattern, protected)])
+    # Python's re tries every alternative at every position; a look-ahead on the possible first characters
+    # rejects most positions at once (the split took a sixth of the tokenizer's time before).
+    first = re.escape("".join(sorted({"[", *(term[0] for term in protected)})))
     return _Resources(
         han_words=han_words,
-        atoms=re.compile(f"({atoms})"),
+        atoms=re.compile(f"((?=[{first}])(?:{atoms}))"),
         stopwords=frozenset(_read_lines(STOPWORDS_FILE)),
     )
 

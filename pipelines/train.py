@@ -20,15 +20,19 @@ from sklearn.metrics import classification_report
 from sklearn.model_selection import train_test_split
 
 from pipelines.baseline import predict_keywords
+from pipelines.card import publish_card
 from pipelines.cases import to_cases
+from pipelines.changes import since_champion
 from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
+from pipelines.fewlabel import fit_for_training, log_few_label
+from pipelines.heldout import write_heldout
 from pipelines.metrics import classification_metrics, review_threshold
 from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline
 from pipelines.plots import confusion_figure
 from pipelines.registry import register
 from pipelines.tables import read_tables
 from pipelines.text import clean_texts
-from pipelines.tracking import experiment_id, use_store
+from pipelines.tracking import experiment_id, store_lock, use_store
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +118,8 @@ def _masked_frame(cases: pd.DataFrame) -> pd.DataFrame:
 
 
 def _log_evaluation(test: pd.DataFrame, pred: np.ndarray, proba: np.ndarray, classes: list[str], out: Path) -> None:
-    """Write the figures and tables a reviewer reads: confusion matrix, report, misclassified examples."""
+    """Write the figures and tables a reviewer reads (confusion matrix, report, misclassified examples) and the
+    held-out cases themselves, so evaluation can later compare models on exactly this split."""
     fig = confusion_figure(test["label"], pred, classes, f"Held-out split ({len(test)} cases)")
     fig.savefig(out / "confusion_matrix.png", dpi=130)
     plt.close(fig)
@@ -126,6 +131,7 @@ def _log_evaluation(test: pd.DataFrame, pred: np.ndarray, proba: np.ndarray, cla
     wrong[["case_id", "label", "predicted", "confidence", "text"]].to_csv(
         out / "misclassified.csv", index=False, encoding="utf-8-sig"
     )
+    write_heldout(test, out)
 
 
 def train(
@@ -134,22 +140,25 @@ def train(
     params_file: Path = PARAMS_FILE,
     run_name: str | None = None,
     sample: int | None = None,
+    unlabeled: tuple[Path, ...] = (),
     **read_options: Any,
 ) -> TrainResult:
     """Fit on a labeled export (default: the shipped demo corpus), log everything to MLflow, register the model.
 
-    ``sample`` keeps a stratified subset of that many cases (for quick runs and tests).
+    ``sample`` keeps a stratified subset of that many cases (for quick runs and tests). ``unlabeled`` exports
+    switch to few-label training (:mod:`pipelines.fewlabel`): same model shape, more training rows.
     """
     data = Path(data) if data else DEMO_FILE
     params = load_params(params_file)
+    client = use_store()  # before the slow part: an unreachable store fails here, not after fitting
     cases = load_labeled(data, **read_options)
     if sample is not None:
         cases = stratified_sample(cases, sample, params["split"]["seed"])
     train_set, test_set = split_by_case(cases, params["split"]["test_size"], params["split"]["seed"])
     log.info("training on %d cases, holding out %d", len(train_set), len(test_set))
 
-    model = build_pipeline(params)
-    model.fit(train_set[[TEXT_COLUMN]], train_set["label"])
+    few = fit_for_training(train_set, unlabeled, params, data) if unlabeled else None
+    model = few.model if few else build_pipeline(params).fit(train_set[[TEXT_COLUMN]], train_set["label"])
     classes = [str(c) for c in model.classes_]
     proba = model.predict_proba(test_set[[TEXT_COLUMN]])
     pred = np.asarray(classes)[proba.argmax(axis=1)]
@@ -162,22 +171,23 @@ def train(
         "macro_f1"
     ]
 
-    client = use_store()
     digest = data_digest(cases)
     name = run_name or f"{data.stem}-{len(cases)}cases-C{params['classifier']['C']}"
-    with mlflow.start_run(experiment_id=experiment_id(client, EXPERIMENT), run_name=name) as run:
-        mlflow.set_tag("mlflow.note.content", _describe(data, cases, params, digest))
-        mlflow.log_params(
-            _flat_params(params)
-            | {
-                "data.source": str(data),
-                "data.digest": digest,
-                "data.cases": len(cases),
-                "data.train_cases": len(train_set),
-                "data.test_cases": len(test_set),
-                "data.classes": ",".join(classes),
-            }
-        )
+    with (
+        store_lock(client.tracking_uri),
+        mlflow.start_run(experiment_id=experiment_id(client, EXPERIMENT), run_name=name) as run,
+    ):
+        logged = _flat_params(params) | {
+            "data.source": str(data),
+            "data.digest": digest,
+            "data.cases": len(cases),
+            "data.train_cases": len(train_set),
+            "data.test_cases": len(test_set),
+            "data.classes": ",".join(classes),
+        }
+        description = f"{_describe(data, cases, params, digest)} {since_champion(client, logged)}"
+        mlflow.set_tag("mlflow.note.content", description)
+        mlflow.log_params(logged)
         masked = _masked_frame(cases[["case_id", "text", "label"]])
         mlflow.log_input(
             mlflow.data.from_pandas(
@@ -190,6 +200,8 @@ def train(
             context="training",
         )
         mlflow.log_dict(cases["label"].value_counts().to_dict(), "label_distribution.json")
+        if few:
+            log_few_label(few)
         mlflow.log_metrics(metrics)
         mlflow.log_artifact(str(params_file))
         with tempfile.TemporaryDirectory() as tmp:
@@ -213,6 +225,7 @@ def train(
             },
         )
         version, aliases = register(client, info.model_uri, {"run_id": run.info.run_id, "data_digest": digest})
+        publish_card(client, str(version.version))
     return TrainResult(run.info.run_id, info.model_uri, str(version.version), aliases, metrics)
 
 

@@ -33,3 +33,25 @@ def test_foreign_trusted_types_are_refused(tmp_path: Path):
     path = model_dir(tmp_path, "skops", [*TRUSTED_TYPES, "builtins.eval"])
     with pytest.raises(UnsafeModelError, match=r"builtins\.eval"):
         check_model_safe(path)
+
+
+def test_failed_alias_leaves_no_half_registered_version(mlflow_store: str, monkeypatch: pytest.MonkeyPatch):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from pipelines.config import MODEL_NAME
+    from pipelines.registry import register
+    from pipelines.tracking import use_store
+
+    client = use_store()
+    with mlflow.start_run():
+        mlflow.log_text("x", "model/MLmodel")
+        uri = mlflow.get_artifact_uri("model")
+
+    def broken_alias(*args, **kwargs):
+        raise ConnectionError("store went away")
+
+    monkeypatch.setattr(MlflowClient, "set_registered_model_alias", broken_alias)
+    with pytest.raises(ConnectionError):
+        register(client, uri, {})
+    assert client.search_model_versions(f"name='{MODEL_NAME}'") == []

@@ -44,6 +44,7 @@ def test_train_register_and_load_elsewhere(mlflow_store: str, tmp_path: Path):
         "evaluation/confusion_matrix.png",
         "evaluation/classification_report.txt",
         "evaluation/misclassified.csv",
+        "evaluation/heldout.parquet",
     }
 
     elsewhere = tmp_path / "elsewhere"

@@ -1,0 +1,176 @@
+"""The model card: one markdown page per registered version, so a reviewer can judge it without digging.
+
+The card is rebuilt from what MLflow holds (the training run, the evaluation runs, the promotion tags)
+every time one of them changes, logged as ``model_card.md`` in the training run and set as the model
+version's description, which is where the registry UI shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import mlflow
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.tracking import MlflowClient
+
+from pipelines.config import DEMO_FILE, MODEL_NAME, PARTY_CODES, ZH_NAMES
+from pipelines.evidence import TAG_CASES, TAG_DATA, TAG_KIND, evaluation_runs, latest_per_data
+
+CARD_ARTIFACT = "model_card.md"
+#: The registry keeps at most this many characters of a version description.
+DESCRIPTION_LIMIT = 5000
+_LABELS = (*PARTY_CODES, "none")
+
+
+@dataclass(frozen=True)
+class MetricsRow:
+    """One line of the metrics table: what was measured, on what, and where the run is."""
+
+    data: str
+    cases: int
+    metrics: Mapping[str, float]
+    run_id: str
+
+
+def _num(value: float | None, fmt: str = ".3f") -> str:
+    return "–" if value is None or math.isnan(value) else format(value, fmt)
+
+
+def _labels_table(labels: Mapping[str, int]) -> list[str]:
+    total = sum(labels.values())
+    lines = ["| label | cases | share |", "| --- | ---: | ---: |"]
+    for label in sorted(labels, key=lambda k: -labels[k]):
+        lines.append(f"| {label} ({ZH_NAMES.get(label, label)}) | {labels[label]} | {labels[label] / total:.1%} |")
+    return lines
+
+
+def _metrics_tables(rows: Sequence[MetricsRow]) -> list[str]:
+    lines = [
+        "| evaluated on | cases | macro-F1 | accuracy | log-loss | review precision | review coverage | run |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        m = row.metrics
+        lines.append(
+            f"| {row.data} | {row.cases} | {_num(m.get('macro_f1'))} | {_num(m.get('accuracy'))} "
+            f"| {_num(m.get('log_loss'))} | {_num(m.get('review_precision'))} "
+            f"| {_num(m.get('review_coverage'), '.1%')} | `{row.run_id[:8]}` |"
+        )
+    lines += ["", "F1 per party:", "", "| evaluated on | " + " | ".join(_LABELS) + " |"]
+    lines.append("| --- |" + " ---: |" * len(_LABELS))
+    for row in rows:
+        lines.append(f"| {row.data} | " + " | ".join(_num(row.metrics.get(f"f1_{p}")) for p in _LABELS) + " |")
+    return lines
+
+
+def render_card(
+    version: ModelVersion, params: Mapping[str, str], labels: Mapping[str, int], rows: Sequence[MetricsRow]
+) -> str:
+    """The card as markdown. ``rows[0]`` is the training run's own held-out measurement."""
+    trained = rows[0].metrics
+    source = Path(params["data.source"])
+    synthetic = source.resolve() == DEMO_FILE.resolve()
+    registered = datetime.fromtimestamp(version.creation_timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    promotion = {k.removeprefix("promotion."): v for k, v in version.tags.items() if k.startswith("promotion.")}
+    lines = [
+        f"# {version.name} v{version.version}",
+        "",
+        f"**Aliases:** {', '.join(version.aliases) or 'none'} · **Registered:** {registered} · "
+        f"**Training run:** `{version.run_id}`",
+        "",
+        "Predicts who is responsible for a Chinese e-commerce dispute — merchant (商家), platform (平台), "
+        "consumer (消费者) or logistics (物流), or `none` — from a complaint text or a customer-service chat.",
+        "",
+        "## Training data",
+        "",
+        f"- Source: `{source.name}`{' (synthetic demo corpus)' if synthetic else ''}, "
+        f"data digest `{params['data.digest']}`",
+        f"- {params['data.cases']} cases: {params['data.train_cases']} to train, {params['data.test_cases']} "
+        f"held out (split by case id, seed {params['split.seed']})",
+        "",
+        *_labels_table(labels),
+        "",
+        "## Metrics",
+        "",
+        "macro-F1 averages the four parties; `none` is not averaged, but blaming a party for a `none` case "
+        "counts as that party's false positive. Review precision and coverage are measured at this "
+        "model's stored threshold.",
+        "",
+        *_metrics_tables(rows),
+        "",
+        "## Review threshold",
+        "",
+        f"Predictions with confidence below **{_num(trained['review_threshold'])}** are flagged for a person. "
+        f"The threshold was chosen on the held-out split as the lowest confidence reaching precision "
+        f"{params['review.target_precision']}; there it gave precision {_num(trained['review_precision'])} "
+        f"with {_num(trained['review_coverage'], '.0%')} of cases decided without review.",
+        "",
+        "## Intended use",
+        "",
+        "Triage support: suggest the responsible party to the agent or analyst handling a dispute, and route "
+        "low-confidence cases to a person. Not a final ruling on liability, and not for refunds, penalties or "
+        "account actions without a person's review.",
+        "",
+        "## Known limits",
+        "",
+        *(
+            [
+                "- Trained on a synthetic, templated demo corpus: held-out numbers on it overstate what the model "
+                "does on real disputes; read the rows measured on real labeled data."
+            ]
+            if synthetic
+            else []
+        ),
+        f"- Keyword-rule baseline on the same held-out split: macro-F1 {_num(trained.get('keyword_baseline_macro_f1'))}.",
+        "- Reads the text only: evidence outside it (tracking records, photos, order history) is not seen.",
+        "- Personal data is masked before features, so order, phone and card numbers carry no signal.",
+        "- Simplified Chinese e-commerce language; other languages or domains are out of scope.",
+        "- Slices with few cases (see each evaluation run's `slices.csv`) give noisy numbers.",
+    ]
+    if promotion:
+        lines += ["", "## Promotion", ""]
+        lines += [f"- **{key}:** {value}" for key, value in sorted(promotion.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _rows(client: MlflowClient, version: ModelVersion) -> list[MetricsRow]:
+    train_run = client.get_run(version.run_id)
+    params = train_run.data.params
+    rows = [
+        MetricsRow(
+            f"held-out split at training (`{params['data.digest']}`)",
+            int(params["data.test_cases"]),
+            train_run.data.metrics,
+            version.run_id,
+        )
+    ]
+    for run in latest_per_data(evaluation_runs(client, str(version.version))):
+        tags = run.data.tags
+        rows.append(
+            MetricsRow(f"{tags[TAG_DATA]} ({tags[TAG_KIND]})", int(tags[TAG_CASES]), run.data.metrics, run.info.run_id)
+        )
+    return rows
+
+
+def publish_card(client: MlflowClient, version_number: str) -> str:
+    """Rebuild the card of a version from MLflow, log it to its training run and set it as its description."""
+    version = client.get_model_version(MODEL_NAME, version_number)
+    params = client.get_run(version.run_id).data.params
+    labels = json.loads(
+        Path(
+            mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path="label_distribution.json")
+        ).read_text(encoding="utf-8")
+    )
+    card = render_card(version, params, labels, _rows(client, version))
+    client.log_text(version.run_id, card, CARD_ARTIFACT)
+    description = card
+    if len(description) > DESCRIPTION_LIMIT:
+        tail = f"\n\n… (cut; the whole card is `{CARD_ARTIFACT}` in the training run)\n"
+        description = description[: DESCRIPTION_LIMIT - len(tail)] + tail
+    client.update_model_version(MODEL_NAME, version_number, description=description)
+    return card

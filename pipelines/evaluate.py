@@ -1,0 +1,309 @@
+"""Evaluation: the candidate and the champion measured on the same cases, each as one MLflow run.
+
+``mlflow.models.evaluate`` gives the standard classifier evidence (metrics, confusion matrix, per-class
+metrics, ROC and precision-recall curves) and links the results to the logged model. This module adds
+what a liability reviewer needs on top: the project's macro-F1 and per-party scores (the same numbers
+training logs), metrics per slice (complaint vs chat, channel, category), the precision and coverage at
+the model's own review threshold, a reliability diagram, a correct per-class calibration plot, and the
+worst errors with masked texts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.data.sources import LocalArtifactDatasetSource
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PyFuncModel
+from mlflow.tracking import MlflowClient
+
+from pipelines.card import publish_card
+from pipelines.config import CANDIDATE_ALIAS, CHAMPION_ALIAS, EVAL_EXPERIMENT, MODEL_NAME
+from pipelines.evidence import (
+    GOLD,
+    HELDOUT,
+    TAG_ALIAS,
+    TAG_BATCH,
+    TAG_CASES,
+    TAG_DATA,
+    TAG_DIGEST,
+    TAG_KIND,
+    TAG_MODEL,
+    TAG_MODEL_DIGEST,
+    TAG_VERSION,
+)
+from pipelines.heldout import HELDOUT_ARTIFACT, SLICE_COLUMNS, load_heldout, masked_cases
+from pipelines.metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    reliability_table,
+    review_at,
+    scored_parties,
+)
+from pipelines.model import TEXT_COLUMN
+from pipelines.plots import calibration_figure, reliability_figure
+from pipelines.registry import alias_version, load_pyfunc
+from pipelines.tracking import experiment_id, store_lock, use_store
+from pipelines.train import data_digest, load_labeled
+
+log = logging.getLogger(__name__)
+
+#: Rows in ``worst_errors.csv``: the most confident wrong predictions, the ones that hurt most.
+WORST_ERRORS = 50
+#: Params that decide which cases a model trained on; if they differ, a champion may have seen the
+#: candidate's held-out cases.
+_SPLIT_PARAMS = ("data.digest", "split.seed", "split.test_size")
+
+
+class EvaluationError(RuntimeError):
+    """Nothing to evaluate (no candidate registered yet)."""
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """Labeled cases to evaluate on (texts masked), with the name and digest every run records."""
+
+    name: str
+    kind: str
+    digest: str
+    cases: pd.DataFrame
+    source: LocalArtifactDatasetSource | None
+    about: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation run, as the CLI prints it and tests check it."""
+
+    run_id: str
+    version: str
+    aliases: tuple[str, ...]
+    data: str
+    kind: str
+    digest: str
+    cases: int
+    metrics: dict[str, float]
+
+
+def heldout_data(client: MlflowClient, candidate: ModelVersion) -> EvalData:
+    """The cases the candidate's training held out, read back from its run."""
+    try:
+        cases = load_heldout(candidate.run_id)
+    except MlflowException as exc:
+        raise EvaluationError(
+            f"v{candidate.version} has no {HELDOUT_ARTIFACT} in its training run (it was trained before held-out "
+            "cases were logged): train it again to evaluate it"
+        ) from exc
+    return EvalData(
+        name=f"heldout(v{candidate.version})",
+        kind=HELDOUT,
+        digest=data_digest(cases),
+        cases=cases,
+        source=None,
+        about=f"the {len(cases)} cases held out when v{candidate.version} was trained "
+        f"(artifact `evaluation/heldout.parquet` of run `{candidate.run_id}`)",
+    )
+
+
+def gold_data(path: Path) -> EvalData:
+    """An external labeled file, read like any training export; the digest is of the file's own texts."""
+    cases = load_labeled(path)
+    return EvalData(
+        name=path.stem,
+        kind=GOLD,
+        digest=data_digest(cases),
+        cases=masked_cases(cases),
+        source=LocalArtifactDatasetSource(path.resolve().as_uri()),
+        about=f"`{path.name}` ({len(cases)} labeled cases from {path.resolve().parent})",
+    )
+
+
+def _split_params(client: MlflowClient, version: ModelVersion) -> dict[str, str]:
+    params = client.get_run(version.run_id).data.params
+    return {k: params.get(k, "") for k in _SPLIT_PARAMS}
+
+
+def _heldout_note(client: MlflowClient, candidate: ModelVersion, champion: ModelVersion) -> tuple[str, bool]:
+    """What the champion's run on the candidate's held-out cases must say, and whether it is a warning.
+
+    The champion may have trained on some of those cases (other data, another seed or size of split),
+    which would flatter its numbers.
+    """
+    ours, theirs = _split_params(client, candidate), _split_params(client, champion)
+    if ours == theirs:
+        return f"v{champion.version} was trained on the same data and split, so it never saw these cases.", False
+    differing = ", ".join(f"{k} {theirs[k]} vs {ours[k]}" for k in _SPLIT_PARAMS if ours[k] != theirs[k])
+    return (
+        f"v{champion.version} was trained on other data or another split ({differing}); it may have seen "
+        "some of these cases in training, which would flatter its numbers.",
+        True,
+    )
+
+
+def _slice_key(value: str) -> str:
+    return re.sub(r"[^\w.\- ]", "_", value) or "_"
+
+
+def slice_metrics(cases: pd.DataFrame, pred: np.ndarray, confidence: np.ndarray, threshold: float) -> pd.DataFrame:
+    """Macro-F1, accuracy and review coverage per value of every slice column present.
+
+    Macro-F1 of a slice averages the parties that occur in it: a channel without logistics cases says
+    nothing about logistics. It is NaN for a slice with no party at all (only ``none`` cases).
+    """
+    rows = []
+    truth = cases["label"].to_numpy()
+    for column in (c for c in SLICE_COLUMNS if c in cases.columns):
+        for value, index in cases.groupby(column).indices.items():
+            y, p = truth[index], pred[index]
+            present = sorted(set(y))
+            macro_f1 = classification_metrics(y, p, None, present)["macro_f1"] if scored_parties(present) else np.nan
+            review = review_at(confidence[index], y == p, threshold)
+            rows.append(
+                {
+                    "column": column,
+                    "value": str(value),
+                    "cases": len(index),
+                    "macro_f1": macro_f1,
+                    "accuracy": float((y == p).mean()),
+                    "review_coverage": review["review_coverage"],
+                    "review_precision": review["review_precision"],
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["column", "value", "cases", "macro_f1", "accuracy", "review_coverage", "review_precision"]
+    )
+
+
+def _extra_evidence(
+    data: EvalData, proba: np.ndarray, classes: list[str], threshold: float, out: Path
+) -> dict[str, float]:
+    """Write the project's own tables and figures into ``out`` and return the metrics MLflow lacks."""
+    cases = data.cases
+    pred = np.asarray(classes)[proba.argmax(axis=1)]
+    confidence = proba.max(axis=1)
+    correct = pred == cases["label"].to_numpy()
+    metrics = classification_metrics(cases["label"], pred, proba, classes)
+    metrics |= review_at(confidence, correct, threshold)
+    metrics["expected_calibration_error"] = expected_calibration_error(reliability_table(confidence, correct))
+
+    slices = slice_metrics(cases, pred, confidence, threshold)
+    slices.to_csv(out / "slices.csv", index=False, encoding="utf-8-sig")
+    for row in slices.itertuples():
+        for name in ("macro_f1", "accuracy"):
+            value = getattr(row, name)
+            if not np.isnan(value):
+                metrics[f"slice/{row.column}/{_slice_key(row.value)}/{name}"] = float(value)
+
+    wrong = cases.assign(predicted=pred, confidence=confidence)[~correct]
+    columns = ["case_id", *(c for c in SLICE_COLUMNS if c in cases.columns), "label", "predicted", "confidence", "text"]
+    wrong.sort_values("confidence", ascending=False).head(WORST_ERRORS)[columns].to_csv(
+        out / "worst_errors.csv", index=False, encoding="utf-8-sig"
+    )
+
+    title = f"{data.name} ({len(cases)} cases)"
+    for name, fig in (
+        ("reliability_diagram.png", reliability_figure(confidence, correct, threshold, f"Reliability on {title}")),
+        ("calibration_curve_plot.png", calibration_figure(cases["label"], proba, classes, f"Calibration on {title}")),
+    ):
+        fig.savefig(out / name, dpi=130)
+        plt.close(fig)
+    return metrics
+
+
+def _evaluate_one(
+    client: MlflowClient,
+    model: PyFuncModel,
+    version: str,
+    aliases: tuple[str, ...],
+    data: EvalData,
+    note: str,
+    batch: str,
+) -> Evaluation:
+    """One run: MLflow's classifier evaluation, then the project's evidence beside it."""
+    meta = model.metadata.metadata
+    classes, threshold = list(meta["classes"]), float(meta["review_threshold"])
+    role = "+".join(aliases)
+    tags = {
+        TAG_MODEL: MODEL_NAME,
+        TAG_VERSION: version,
+        TAG_ALIAS: role,
+        TAG_MODEL_DIGEST: meta["data_digest"],
+        TAG_DATA: data.name,
+        TAG_KIND: data.kind,
+        TAG_DIGEST: data.digest,
+        TAG_CASES: str(len(data.cases)),
+        TAG_BATCH: batch,
+    }
+    description = (
+        f"Evaluates {MODEL_NAME} v{version} ({role}, trained on data digest {meta['data_digest']}) on {data.about}; "
+        f"evaluated data digest {data.digest}. {note}".strip()
+    )
+    run_name = f"eval v{version} {role} on {data.name}"
+    with mlflow.start_run(
+        experiment_id=experiment_id(client, EVAL_EXPERIMENT), run_name=run_name, tags=tags, description=description
+    ) as run:
+        frame = data.cases[[TEXT_COLUMN, "label"]]
+        dataset = mlflow.data.from_pandas(
+            frame, source=data.source, targets="label", name=data.name, digest=data.digest
+        )
+        result = mlflow.models.evaluate(
+            model,
+            dataset,
+            model_type="classifier",
+            evaluator_config={"label_list": classes, "log_model_explainability": False},
+        )
+        proba = model.get_raw_model().predict_proba(frame[[TEXT_COLUMN]])
+        with tempfile.TemporaryDirectory() as tmp:
+            extra = _extra_evidence(data, proba, classes, threshold, Path(tmp))
+            mlflow.log_artifacts(tmp)
+        extra = {k: v for k, v in extra.items() if k not in result.metrics}
+        mlflow.log_metrics(extra)
+    log.info("%s: macro_f1 %.3f (run %s)", run_name, extra["macro_f1"], run.info.run_id)
+    return Evaluation(
+        run.info.run_id, version, aliases, data.name, data.kind, data.digest, len(data.cases), result.metrics | extra
+    )
+
+
+def evaluate(gold: Path | None = None) -> list[Evaluation]:
+    """Evaluate the candidate and the champion on the candidate's held-out split (and ``gold`` when given).
+
+    Each (model, data) pair is one run in experiment ``liability-evaluation``; all runs of one call share
+    an ``eval.batch`` tag, which is what promotion compares. The model cards are rebuilt afterwards.
+    """
+    client = use_store()
+    candidate = alias_version(client, CANDIDATE_ALIAS)
+    if candidate is None:
+        raise EvaluationError(f"no '{CANDIDATE_ALIAS}' version of {MODEL_NAME} yet: train a model first")
+    champion = alias_version(client, CHAMPION_ALIAS)
+    models: dict[str, tuple[str, ...]] = {str(candidate.version): (CANDIDATE_ALIAS,)}
+    if champion is not None:
+        key = str(champion.version)
+        models[key] = (*models.get(key, ()), CHAMPION_ALIAS)
+    datasets = [heldout_data(client, candidate)] + ([gold_data(Path(gold))] if gold else [])
+    notes = dict.fromkeys(models, "")
+    if champion is not None and champion.version != candidate.version:
+        note, warn = _heldout_note(client, candidate, champion)
+        notes[str(champion.version)] = note
+        if warn:
+            log.warning("%s", note)
+    batch = uuid.uuid4().hex[:12]
+    results = []
+    with store_lock(client.tracking_uri):
+        for version, aliases in models.items():
+            model = load_pyfunc(f"models:/{MODEL_NAME}/{version}")
+            for data in datasets:
+                note = notes[version] if data.kind == HELDOUT else ""
+                results.append(_evaluate_one(client, model, version, aliases, data, note, batch))
+        for version in models:
+            publish_card(client, version)
+    return results

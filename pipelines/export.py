@@ -1,0 +1,189 @@
+"""Writing scored tables: CSV (UTF-8 with BOM), XLSX, Parquet or JSON Lines, chunk by chunk, all or nothing.
+
+Reviewers open results in Excel, so the CSV carries a BOM (without it Excel shows Chinese as mojibake) and
+every text cell that Excel would run as a formula is neutralized. A result is written to a temporary file
+beside the output and renamed over it only once complete, so a crash never leaves a half-written file
+where a finished one is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from pipelines.tables import InputError
+
+#: A cell starting with one of these is run as a formula by Excel (tab and CR too, per OWASP's advice).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Rows one worksheet can hold (header included).
+XLSX_MAX_ROWS = 1_048_576
+
+
+def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that Excel would run as formulas, prefixed with ``'`` so they show as typed."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object:
+            values = out[column]
+            risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS), na_action="ignore")
+            risky = risky.fillna(False).astype(bool)
+            if risky.any():
+                out[column] = values.where(~risky, "'" + values.astype(str))
+    return out
+
+
+class _Sink(Protocol):
+    def write(self, frame: pd.DataFrame) -> None: ...
+    def close(self) -> None: ...
+
+
+class _CsvSink:
+    """CSV in UTF-8 with a BOM (written once, at the start), header before the first chunk."""
+
+    def __init__(self, path: Path, sep: str = ","):
+        self._fh = path.open("w", encoding="utf-8-sig", newline="")
+        self._sep, self._header = sep, True
+
+    def write(self, frame: pd.DataFrame) -> None:
+        neutralize(frame).to_csv(self._fh, sep=self._sep, index=False, header=self._header, lineterminator="\r\n")
+        self._header = False
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class _XlsxSink:
+    """One worksheet streamed through openpyxl's write-only mode, which keeps rows on disk, not in memory."""
+
+    def __init__(self, path: Path):
+        self._path, self._book = path, Workbook(write_only=True)
+        self._sheet = self._book.create_sheet("scored")
+        self._rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self._rows == 0:
+            self._sheet.append([str(c) for c in frame.columns])
+            self._rows = 1
+        self._rows += len(frame)
+        if self._rows > XLSX_MAX_ROWS:
+            raise OverflowError(f"more than {XLSX_MAX_ROWS - 1} rows do not fit in one sheet; write .csv or .parquet")
+        for row in neutralize(frame).itertuples(index=False):
+            self._sheet.append([_xlsx_value(v) for v in row])
+
+    def close(self) -> None:
+        self._book.save(self._path)
+
+
+def _xlsx_value(value: object) -> object:
+    """A cell value openpyxl can store: no NaN (empty instead), no control characters in text."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class _ParquetSink:
+    """Parquet row groups, one per chunk; read by programs, so values are written unchanged."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self._writer is None:
+            schema = pa.schema([(str(c), _arrow_type(frame[c])) for c in frame.columns])
+            self._writer = pq.ParquetWriter(self._path, schema)
+        self._writer.write_table(pa.Table.from_pandas(frame, schema=self._writer.schema, preserve_index=False))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def _arrow_type(column: pd.Series) -> pa.DataType:
+    """A column's Parquet type, fixed from the first chunk: a column that is all empty there is still text."""
+    if pd.api.types.is_bool_dtype(column):
+        return pa.bool_()
+    if pd.api.types.is_float_dtype(column):
+        return pa.float64()
+    if pd.api.types.is_integer_dtype(column):
+        return pa.int64()
+    return pa.string()
+
+
+class _JsonlSink:
+    """JSON Lines, one record per row, Chinese kept readable (not ``\\u`` escaped)."""
+
+    def __init__(self, path: Path):
+        self._fh = path.open("w", encoding="utf-8")
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self._fh.write(frame.to_json(orient="records", lines=True, force_ascii=False).rstrip("\n") + "\n")
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+_SINKS = {
+    ".csv": _CsvSink,
+    ".tsv": lambda path: _CsvSink(path, sep="\t"),
+    ".xlsx": _XlsxSink,
+    ".parquet": _ParquetSink,
+    ".jsonl": _JsonlSink,
+}
+#: Output formats, by file extension.
+OUTPUT_SUFFIXES: tuple[str, ...] = tuple(_SINKS)
+
+
+class TableWriter:
+    """Appends chunks to the output's temporary file and counts the rows written."""
+
+    def __init__(self, sink: _Sink):
+        self._sink, self.rows = sink, 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        self._sink.write(frame)
+        self.rows += len(frame)
+
+
+@contextmanager
+def atomic_table(path: str | Path) -> Iterator[TableWriter]:
+    """A writer for ``path`` in the format its extension names; the file appears only if the block succeeds.
+
+    The temporary file lives in the output's own folder, so the final rename is atomic (same filesystem)
+    and replaces any previous result in one step.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _SINKS:
+        raise InputError(path, f"cannot write '{suffix}' files; use one of {', '.join(OUTPUT_SUFFIXES)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        sink = _SINKS[suffix](tmp)
+        try:
+            yield TableWriter(sink)
+        except OverflowError as exc:
+            raise InputError(path, str(exc)) from exc
+        finally:
+            sink.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

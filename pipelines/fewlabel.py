@@ -1,0 +1,161 @@
+"""Few-label training: a small labeled export plus unlabeled texts (and optionally the demo corpus) in one fit.
+
+The deployed model keeps the ordinary shape of :func:`pipelines.model.build_pipeline`, so scoring,
+explanations and safe loading are unchanged; only the training data grows. The text features (vocabulary
+and idf) are fitted on the labeled cases alone, because a pool that is 94% reviews would down-weight exactly
+the review words that carry the party signal. The classifier then learns from the labeled cases (weight 1)
+and from extra rows with a smaller weight:
+
+- weak labels: the labeling functions of :mod:`pipelines.weak`, combined by a label model fitted on the
+  labeled cases, label the unlabeled texts; the most confident are kept *per class*, so the extra rows do
+  not drown the rare parties in merchant reviews;
+- pseudo-labels (self-training): the labeled-only model labels the unlabeled texts; again the most
+  confident per class are kept;
+- the demo corpus, whose synthetic cases cover chat and platform wording the labeled export lacks.
+
+:func:`fit_few_label` sees only the cases it is given, so cross-validation that calls it per fold is honest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from pipelines.config import DEMO_FILE
+from pipelines.model import TEXT_COLUMN, build_pipeline
+from pipelines.realdata import load_unlabeled
+from pipelines.weak import LabelModel, apply_lfs, lf_table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FewLabelSettings:
+    """How many extra rows of each kind to add, and with what weight (``[fewlabel]`` in params.toml)."""
+
+    weak_threshold: float = 0.8
+    weak_per_class: int = 1000
+    weak_weight: float = 0.3
+    self_threshold: float = 0.6
+    self_per_class: int = 1000
+    self_weight: float = 0.3
+    demo_weight: float = 0.0
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> FewLabelSettings:
+        """Settings from the ``[fewlabel]`` table of the hyperparameters (defaults where absent)."""
+        return cls(**params.get("fewlabel", {}))
+
+
+@dataclass
+class FewLabelFit:
+    """The fitted pipeline, how many extra rows of each source and class went into it, and (when fitted for a
+    training run) the labeling functions' table on the labeled cases and the unlabeled sources read."""
+
+    model: Pipeline
+    extra_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    lf_table: pd.DataFrame | None = None
+    sources: tuple[str, ...] = ()
+    unlabeled_texts: int = 0
+
+
+def top_per_class(labels: np.ndarray, confidence: np.ndarray, threshold: float, per_class: int) -> np.ndarray:
+    """Indices of the ``per_class`` most confident rows of each label at or above ``threshold``.
+
+    Balancing per class is what makes extra rows help: a plain threshold keeps almost only merchant reviews.
+    """
+    keep: list[np.ndarray] = []
+    for label in sorted(set(labels) - {""}):
+        rows = np.flatnonzero((labels == label) & (confidence >= threshold))
+        keep.append(rows[np.argsort(-confidence[rows], kind="stable")[:per_class]])
+    return np.sort(np.concatenate(keep)) if keep else np.array([], dtype=int)
+
+
+def _frame(texts: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame({TEXT_COLUMN: list(texts)})
+
+
+def fit_few_label(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    unlabeled: Sequence[str],
+    params: dict[str, Any],
+    *,
+    demo: pd.DataFrame | None = None,
+) -> FewLabelFit:
+    """Fit the pipeline on labeled texts plus weighted weak, pseudo-labeled and (optionally) demo rows.
+
+    ``demo`` is a labeled case table (``text``, ``label``) used when ``demo_weight`` is positive.
+    """
+    settings = FewLabelSettings.from_params(params)
+    texts, y = list(texts), np.asarray(labels, dtype=object)
+    seen = set(texts)
+    pool = [t for t in dict.fromkeys(unlabeled) if t not in seen]
+
+    model = build_pipeline(params)
+    features, clf = model.named_steps["select"], model.named_steps["clf"]
+    x_labeled = features.fit_transform(_frame(texts))
+    blocks, targets, weights = [x_labeled], [y], [np.ones(len(y))]
+    extra: dict[str, dict[str, int]] = {}
+
+    def add(source: str, x: sp.spmatrix, rows_labels: np.ndarray, weight: float) -> None:
+        blocks.append(x)
+        targets.append(rows_labels)
+        weights.append(np.full(len(rows_labels), weight))
+        extra[source] = pd.Series(rows_labels).value_counts().to_dict() if len(rows_labels) else {}
+
+    if pool and (settings.weak_weight > 0 or settings.self_weight > 0):
+        x_pool = features.transform(_frame(pool))
+        if settings.weak_weight > 0:
+            label_model = LabelModel().fit(apply_lfs(texts), y)
+            weak, confidence = label_model.predict(apply_lfs(pool))
+            rows = top_per_class(weak, confidence, settings.weak_threshold, settings.weak_per_class)
+            add("weak", x_pool[rows], weak[rows], settings.weak_weight)
+        if settings.self_weight > 0:
+            teacher = clone(clf).fit(x_labeled, y)
+            proba = teacher.predict_proba(x_pool)
+            pseudo = teacher.classes_[proba.argmax(axis=1)].astype(object)
+            rows = top_per_class(pseudo, proba.max(axis=1), settings.self_threshold, settings.self_per_class)
+            add("self", x_pool[rows], pseudo[rows], settings.self_weight)
+    if demo is not None and settings.demo_weight > 0:
+        add("demo", features.transform(demo[[TEXT_COLUMN]]), demo["label"].to_numpy(dtype=object), settings.demo_weight)
+
+    clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
+    log.info("few-label fit: %d labeled cases, extra rows %s", len(texts), extra)
+    return FewLabelFit(model, extra)
+
+
+def fit_for_training(
+    train_set: pd.DataFrame, unlabeled: Sequence[Path], params: dict[str, Any], data: Path
+) -> FewLabelFit:
+    """The few-label fit of a training run: read the unlabeled exports, add the demo corpus unless it is
+    the labeled data itself, and keep the labeling functions' table for the run."""
+    texts = load_unlabeled(unlabeled)
+    demo = None
+    if FewLabelSettings.from_params(params).demo_weight > 0 and Path(data).resolve() != DEMO_FILE.resolve():
+        demo = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False)
+    fit = fit_few_label(train_set["text"], train_set["label"], texts, params, demo=demo)
+    fit.lf_table = lf_table(apply_lfs(train_set["text"].tolist()), train_set["label"])
+    fit.sources, fit.unlabeled_texts = tuple(str(p) for p in unlabeled), len(texts)
+    return fit
+
+
+def log_few_label(fit: FewLabelFit) -> None:
+    """Log to the active MLflow run what the few-label fit used: sources, extra rows, the LF table."""
+    mlflow.log_params(
+        {"fewlabel.unlabeled": ";".join(fit.sources)[:500], "fewlabel.unlabeled_texts": fit.unlabeled_texts}
+    )
+    mlflow.log_dict(json.loads(json.dumps(fit.extra_rows, default=int)), "weak/extra_rows.json")
+    if fit.lf_table is not None:
+        mlflow.log_table(fit.lf_table, "weak/labeling_functions.json")

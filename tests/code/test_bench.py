@@ -1,0 +1,55 @@
+"""The benchmark runs end to end at tiny sizes and fills every row and column (no timing is asserted)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from pipelines.bench import COLUMNS, EXPERIMENT, BenchSizes, log_run, markdown, run_bench, table_cells
+
+TINY = BenchSizes(train=(300, 600), score=(200, 400), memory_rows=500, complaint_rows=300, token_texts=200)
+
+EXPECTED = {
+    "tokenize MB/s, jieba.lcut (naive)",
+    "tokenize MB/s, rjieba, 1 process",
+    "tokens identical, rjieba vs jieba backend",
+    "train seconds (clean + tokenize + fit)",
+    "train time growth exponent (1 = linear)",
+    "model size on disk (MLflow folder, skops)",
+    "score rows/s, naive jieba.lcut pipeline",
+    "score rows/s, liability score",
+    "peak memory scoring (RSS)",
+    "cold start: load model + score one case",
+}
+
+
+@pytest.mark.slow
+def test_bench_fills_every_row_and_logs_a_run(tmp_path: Path, mlflow_store: str) -> None:
+    rows = run_bench(TINY, tmp_path)
+
+    measures = {r.measure for r in rows}
+    assert measures >= EXPECTED
+    assert any(m.startswith("tokenize MB/s, rjieba,") and m.endswith("processes") for m in measures)
+    sizes = {r.size for r in rows if r.measure == "score rows/s, liability score"}
+    assert sizes == {"200 cases", "400 cases", "300 complaint-length", "500 cases"}
+    for row in rows:
+        assert math.isfinite(row.value), row
+        if row.measure != "train time growth exponent (1 = linear)":  # tiny fits may not grow at all
+            assert row.value > 0, row
+        assert row.baseline is None or row.baseline > 0, row
+        assert len(table_cells(row)) == len(COLUMNS)
+    targets = [r for r in rows if r.target]
+    assert len(targets) >= 6 and all(r.met is not None for r in targets)
+    assert next(r for r in rows if r.measure.startswith("tokens identical")).value == 1.0
+
+    table = tmp_path / "bench.md"
+    table.write_text(markdown(rows, "pytest"), encoding="utf-8")
+    assert table.read_text(encoding="utf-8").count("\n| ") == len(rows) + 1
+
+    run = mlflow.get_run(log_run(rows, TINY, table))
+    assert mlflow.get_experiment(run.info.experiment_id).name == EXPERIMENT
+    assert {r.key for r in rows} <= set(run.data.metrics)
+    assert run.data.params["cores"]

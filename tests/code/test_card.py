@@ -1,0 +1,54 @@
+"""The model card says what a reviewer needs: data and digest, labels, metrics with their data, threshold, use, limits."""
+
+from mlflow.entities.model_registry import ModelVersion, ModelVersionTag
+
+from pipelines.card import MetricsRow, render_card
+from pipelines.config import DEMO_FILE
+
+PARAMS = {
+    "data.source": str(DEMO_FILE),
+    "data.digest": "6626f1f24cfc7c96",
+    "data.cases": "600",
+    "data.train_cases": "480",
+    "data.test_cases": "120",
+    "split.seed": "20261125",
+    "review.target_precision": "0.95",
+}
+TRAINED = {
+    "macro_f1": 0.881,
+    "accuracy": 0.883,
+    "review_threshold": 0.4154,
+    "review_precision": 0.957,
+    "review_coverage": 0.783,
+    "keyword_baseline_macro_f1": 0.548,
+    "f1_merchant": 0.85,
+}
+
+
+def card(tags: list[ModelVersionTag] | None = None) -> str:
+    version = ModelVersion(
+        "liability-classifier", "3", 1795595163522, run_id="r" * 32, aliases=["candidate"], tags=tags or []
+    )
+    rows = [
+        MetricsRow("held-out split at training", 120, TRAINED, "r" * 32),
+        MetricsRow("dev (gold)", 702, {"macro_f1": 0.612, "accuracy": 0.655, "f1_merchant": 0.7}, "e" * 32),
+    ]
+    return render_card(version, PARAMS, {"merchant": 192, "none": 92}, rows)
+
+
+def test_card_names_data_metrics_threshold_use_and_limits():
+    text = card()
+    assert text.startswith("# liability-classifier v3")
+    assert "6626f1f24cfc7c96" in text and "`disputes.csv` (synthetic demo corpus)" in text
+    assert "| merchant (商家) | 192 | 67.6% |" in text
+    assert "| dev (gold) | 702 | 0.612 | 0.655 | – |" in text
+    assert "**0.415**" in text and "precision 0.957" in text and "78% of cases" in text
+    assert "## Intended use" in text and "## Known limits" in text and "overstate" in text
+    assert "## Promotion" not in text
+
+
+def test_card_shows_the_promotion_decision():
+    text = card(
+        [ModelVersionTag("promotion.decision", "refused"), ModelVersionTag("promotion.reason", "v3 0.5 vs v2 0.6")]
+    )
+    assert "- **decision:** refused" in text and "- **reason:** v3 0.5 vs v2 0.6" in text

@@ -1,0 +1,87 @@
+"""The speed-ups change nothing: same vocabulary and matrices as scikit-learn, same masking, safe to save."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
+
+from pipelines import model as model_module
+from pipelines.config import load_params
+from pipelines.demo import generate
+from pipelines.model import TRUSTED_TYPES, FastTfidfVectorizer, _pack_strings, _unpack_strings, build_pipeline
+from pipelines.text import _mask_once, clean_texts, mask
+from pipelines.tokenize import tokenize
+
+SETTINGS = [
+    {"analyzer": "char", "ngram_range": (1, 3), "min_df": 2, "max_features": 3000},
+    {"analyzer": "char", "ngram_range": (2, 3), "min_df": 1},
+    {"tokenizer": tokenize, "token_pattern": None, "ngram_range": (1, 2), "min_df": 2, "max_features": 2000},
+    {"tokenizer": tokenize, "token_pattern": None, "ngram_range": (1, 3), "stop_words": ["快递"]},
+    {"analyzer": "word", "lowercase": True, "ngram_range": (1, 2)},  # scikit-learn's own path
+]
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return [*clean_texts(generate(1200, seed=5)["text"]), "", "a", "  两个  空格\n\n换行 😡"]
+
+
+@pytest.mark.parametrize("options", SETTINGS)
+def test_same_vocabulary_and_matrices_as_scikit_learn(
+    texts: list[str], options: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_module, "BATCH_DOCS", 250)  # several batches, so merging them is exercised
+    options = {"lowercase": False, "sublinear_tf": True, "dtype": np.float32} | options
+    reference, fast = TfidfVectorizer(**options), FastTfidfVectorizer(**options)
+    train, test = texts[:1000], texts[1000:]
+    expected, got = reference.fit_transform(train), fast.fit_transform(train)
+    assert fast.vocabulary_ == reference.vocabulary_
+    assert abs(expected - got).max() < 1e-6
+    assert abs(reference.transform(test) - fast.transform(test)).max() < 1e-6
+    assert fast.build_analyzer()(test[0]) == reference.build_analyzer()(test[0])
+
+
+def test_parallel_tokenizing_gives_the_same_matrix(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_module, "BATCH_DOCS", 300)
+    monkeypatch.setattr(model_module, "PARALLEL_MIN_DOCS", 600)
+    options = {"tokenizer": tokenize, "token_pattern": None, "lowercase": False, "ngram_range": (1, 2)}
+    serial, parallel = FastTfidfVectorizer(**options, n_jobs=1), FastTfidfVectorizer(**options, n_jobs=2)
+    assert abs(serial.fit_transform(texts) - parallel.fit_transform(texts)).max() == 0
+    assert serial.vocabulary_ == parallel.vocabulary_
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=3), max_size=30))
+def test_char_ngram_codes_round_trip(grams: list[str]) -> None:
+    assert _unpack_strings(_pack_strings(grams)) == grams
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("0123456789*@/:.httpwwwxyz 订单号是电话 [x]-+()"), max_size=40))
+def test_mask_shortcut_changes_nothing(text: str) -> None:
+    slow = text
+    while (masked := _mask_once(slow)) != slow:
+        slow = masked
+    assert mask(text) == slow
+
+
+def test_saved_pipeline_trusts_only_project_types_and_loads_identical(texts: list[str]) -> None:
+    labels = [*generate(1200, seed=5)["label"], "none", "none", "none"]
+    frame = pd.DataFrame({"text": texts})
+    pipe = build_pipeline(load_params()).fit(frame, labels)
+    data = skops.io.dumps(pipe)
+    assert set(skops.io.get_untrusted_types(data=data)) <= set(TRUSTED_TYPES)
+    loaded = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
+    assert (loaded.predict_proba(frame) == pipe.predict_proba(frame)).all()
+    for (_, saved), (_, fitted) in zip(_vectorizers(loaded), _vectorizers(pipe), strict=True):
+        assert list(saved.vocabulary_.items()) == list(fitted.vocabulary_.items())
+        assert all(type(column) is int for column in saved.vocabulary_.values())
+
+
+def _vectorizers(pipe: Pipeline) -> list[tuple[str, FastTfidfVectorizer]]:
+    return pipe.named_steps["select"].named_transformers_["text"].named_steps["features"].transformer_list

@@ -1,0 +1,86 @@
+"""Labeling functions, their table and the label model, on small hand-written cases."""
+
+import numpy as np
+import pytest
+
+from pipelines.fewlabel import top_per_class
+from pipelines.weak import (
+    ABSTAIN,
+    LABELING_FUNCTIONS,
+    LABELS,
+    LF_NAMES,
+    LabelModel,
+    apply_lfs,
+    genre_of,
+    lf_table,
+    majority_vote,
+    views_of,
+)
+
+LF = {lf.name: lf for lf in LABELING_FUNCTIONS}
+
+
+def fired(text: str) -> dict[str, str]:
+    """The LFs that vote on ``text``, with their label."""
+    votes = apply_lfs([text])[0]
+    return {name: LABELS[v] for name, v in zip(LF_NAMES, votes, strict=True) if v != ABSTAIN}
+
+
+def test_genre_and_views_split_chat_roles():
+    chat = "买家：我的快递还没到\n客服：亲，已为您催促配送\n买家：好的"
+    assert genre_of(chat) == "chat"
+    assert genre_of("用户询问发票怎么开。") == "summary"
+    assert genre_of("标题\n正文") == "complaint"
+    assert genre_of("质量太差了") == "review"
+    views = views_of(chat)
+    assert views.buyer == "我的快递还没到\n好的"
+    assert views.agent == "亲，已为您催促配送"
+
+
+@pytest.mark.parametrize(
+    ("text", "lf", "label"),
+    [
+        ("物流太慢了，等了一个星期才到", "g_slow", "logistics"),
+        ("我自己拍错尺码了，想换一个", "c_own", "consumer"),
+        ("刚买完就降价了，价保也不给", "p_price", "platform"),
+        ("质量太差，用了两天就坏了", "m_quality", "merchant"),
+        ("买家：什么时候发货\n客服：您好，该商品目前缺货，采购中", "m_ship_agent", "merchant"),
+        ("买家：请问发票怎么开\n客服：您好，在订单详情里申请即可", "n_routine", "none"),
+        ("买家：地址写错了\n客服：已为您修改地址", "c_agent_cancel", "consumer"),
+    ],
+)
+def test_labeling_function_votes(text: str, lf: str, label: str):
+    assert fired(text).get(lf) == label
+
+
+def test_unless_and_genre_restrictions_abstain():
+    assert "g_slow" not in fired("商家发货太慢了，一个星期都没发货")  # dispatch is the merchant's, not transit
+    assert "m_quality" not in fired("买家：质量太差\n客服：抱歉")  # the review-genre LF stays out of chats
+    assert "n_routine" not in fired("买家：请问怎么还没到，能不能催一下")  # a question with a problem is no routine
+    assert "p_mechanics" not in fired("我的[站点x]在哪")  # placeholders are blanked, so [站点x] is no 站点
+
+
+def test_lf_table_counts_coverage_conflict_accuracy():
+    votes = np.array([[0, ABSTAIN], [0, 3], [ABSTAIN, 3], [ABSTAIN, ABSTAIN]], dtype=np.int8)
+    table = lf_table(votes, ["merchant", "logistics", "logistics", "none"], lfs=[LF["m_quality"], LF["g_slow"]])
+    first, second = table.iloc[0], table.iloc[1]
+    assert (first["fired"], first["coverage"], first["conflict_rate"], first["accuracy"]) == (2, 0.5, 0.5, 0.5)
+    assert (second["fired"], second["coverage"], second["conflict_rate"], second["accuracy"]) == (2, 0.5, 0.5, 1.0)
+
+
+def test_label_model_learns_which_lf_to_trust():
+    # LF 0 votes merchant and is right; LF 1 votes platform but its cases are really consumer.
+    votes = np.array([[0, ABSTAIN]] * 10 + [[ABSTAIN, 1]] * 10, dtype=np.int8)
+    labels = ["merchant"] * 10 + ["consumer"] * 10
+    model = LabelModel().fit(votes, labels)
+    label, confidence = model.predict(np.array([[0, ABSTAIN], [ABSTAIN, 1], [ABSTAIN, ABSTAIN]], dtype=np.int8))
+    assert list(label) == ["merchant", "consumer", ""]
+    assert confidence[0] > 0.5 and confidence[1] > 0.5 and confidence[2] == 0.0
+    # the plain vote would have believed LF 1
+    assert list(majority_vote(np.array([[ABSTAIN, 1], [ABSTAIN, ABSTAIN]], dtype=np.int8))) == ["platform", "none"]
+
+
+def test_top_per_class_balances_and_thresholds():
+    labels = np.array(["merchant"] * 5 + ["platform"] * 2 + [""], dtype=object)
+    confidence = np.array([0.99, 0.98, 0.97, 0.96, 0.5, 0.9, 0.7, 1.0])
+    assert list(top_per_class(labels, confidence, threshold=0.8, per_class=2)) == [0, 1, 5]

@@ -1,0 +1,133 @@
+"""Real-text features end to end on a miniature real-data folder built from demo cases: evaluate-real's
+numbers recomputed independently from the predictions it saved, few-label training with the LF table
+logged, and the label audit."""
+
+import json
+import re
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+from pipelines import realeval
+from pipelines.audit import doubted_labels
+from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
+from pipelines.realdata import GOLD_FILE, load_unlabeled
+from pipelines.train import train
+from pipelines.weak import LF_NAMES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def mini_real(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """gold/dev.csv (100 demo cases) and real/ (reviews, per-turn chats, summaries, complaints) like ../shared/data."""
+    root = tmp_path_factory.mktemp("real")
+    demo = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False).sample(frac=1.0, random_state=1)
+    gold = demo.groupby("label").head(20).assign(agreement=lambda d: np.where(d.index % 7 == 0, "adjudicated", "both"))
+    (root / "gold").mkdir()
+    gold[["case_id", "genre", "text", "label", "agreement"]].to_csv(root / GOLD_FILE, index=False)
+    pool = demo.drop(gold.index).iloc[:300]
+    real = root / "real"
+    real.mkdir()
+    pool[["case_id", "text"]].assign(source="demo", category="x").to_csv(real / "reviews.csv", index=False)
+    turns = [
+        ("chat1", 0, "buyer", "快递三天了还没到"),
+        ("chat1", 1, "agent", "已为您催促配送"),
+        ("chat2", 0, "buyer", "请问发票怎么开"),
+    ]
+    pd.DataFrame(turns, columns=["case_id", "turn", "role", "text"]).to_csv(real / "chats.csv", index=False)
+    pd.DataFrame({"case_id": ["s1"], "text": ["用户询问订单什么时候发货。"]}).to_csv(
+        real / "summaries.csv", index=False
+    )
+    record = {"case_id": "h1", "title": "质量问题", "text": "收到就坏了", "company": "x", "issue": "x", "appeal": "x"}
+    (real / "complaints.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    return root
+
+
+def test_unlabeled_pool_renders_chats_with_role_marks(mini_real: Path):
+    texts = load_unlabeled([mini_real])
+    assert "买家：快递三天了还没到\n客服：已为您催促配送" in texts
+    assert "质量问题\n收到就坏了" in texts
+    assert len(texts) == len(set(texts)) == 300 + 2 + 1 + 1
+
+
+def test_evaluate_real_numbers_recomputed_from_saved_predictions(
+    mini_real: Path, mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    small_demo = tmp_path / "demo.csv"
+    pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False).head(600).to_csv(small_demo, index=False)
+    monkeypatch.setattr(realeval, "DEMO_FILE", small_demo)
+    result = realeval.evaluate_real(mini_real, seeds=(0, 1))
+
+    client = MlflowClient(mlflow_store)
+    metrics = client.get_run(result.run_id).data.metrics
+    path = mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path="cv", dst_path=str(tmp_path))
+    saved = pd.read_csv(Path(path) / realeval.PREDICTIONS_FILE, dtype=str, keep_default_na=False)
+    assert len(saved) == 2 * 100 and set(realeval.METHODS) <= set(saved.columns)
+    for method in realeval.METHODS:
+        per_seed = [
+            f1_score(g["label"], g[method], labels=list(PARTY_CODES), average="macro", zero_division=0)
+            for _, g in saved.groupby("seed")
+        ]
+        assert metrics[f"{method}.macro_f1"] == pytest.approx(np.mean(per_seed))
+        assert metrics[f"{method}.macro_f1_seed0"] == pytest.approx(per_seed[0])
+    seed0 = saved[saved["seed"] == "0"]
+    seed1 = saved[saved["seed"] == "1"]
+    for party in PARTY_CODES:
+        p = [
+            precision_recall_fscore_support(s["label"], s["model"], labels=[party], zero_division=0)
+            for s in (seed0, seed1)
+        ]
+        assert metrics[f"model.precision_{party}"] == pytest.approx(np.mean([x[0][0] for x in p]))
+        assert metrics[f"model.recall_{party}"] == pytest.approx(np.mean([x[1][0] for x in p]))
+    for genre in seed0["genre"].unique():
+        by_seed = [
+            f1_score(
+                s.loc[s["genre"] == genre, "label"],
+                s.loc[s["genre"] == genre, "tfidf"],
+                labels=list(PARTY_CODES),
+                average="macro",
+                zero_division=0,
+            )
+            for s in (seed0, seed1)
+        ]
+        assert metrics[f"tfidf.genre_{genre}_macro_f1"] == pytest.approx(np.mean(by_seed)), genre
+    agreed = [
+        (s.loc[s["agreement"] == "both", "label"] == s.loc[s["agreement"] == "both", "model"]).mean()
+        for s in (seed0, seed1)
+    ]
+    assert metrics["model.accuracy_both"] == pytest.approx(np.mean(agreed))
+    artifacts = {a.path for a in client.list_artifacts(result.run_id, "cv")}
+    assert "cv/confusion_model.png" in artifacts and "cv/summary.csv" in artifacts
+    mlflow.set_tracking_uri(None)
+
+
+def test_train_with_unlabeled_logs_the_lf_table(mini_real: Path, mlflow_store: str, tmp_path: Path):
+    params = tmp_path / "params.toml"  # no demo rows: the full demo corpus would only slow the test down
+    params.write_text(re.sub(r"demo_weight = [\d.]+", "demo_weight = 0.0", PARAMS_FILE.read_text(encoding="utf-8")))
+    result = train(mini_real / GOLD_FILE, params_file=params, unlabeled=(mini_real / "real",))
+    client = MlflowClient(mlflow_store)
+    run = client.get_run(result.run_id)
+    assert int(run.data.params["fewlabel.unlabeled_texts"]) == 304
+    path = mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path="weak", dst_path=str(tmp_path))
+    table = json.loads((Path(path) / "labeling_functions.json").read_text(encoding="utf-8"))
+    assert [row[0] for row in table["data"]] == list(LF_NAMES)
+    assert {"coverage", "conflict_rate", "accuracy"} <= set(table["columns"])
+    extra = json.loads((Path(path) / "extra_rows.json").read_text(encoding="utf-8"))
+    assert set(extra) == {"weak", "self"}
+    mlflow.set_tracking_uri(None)
+
+
+def test_audit_puts_a_flipped_label_first(mini_real: Path):
+    cases = pd.read_csv(mini_real / GOLD_FILE, dtype=str, keep_default_na=False)
+    victim = cases.index[cases["label"] == "logistics"][0]
+    cases.loc[victim, "label"] = "consumer"
+    params = load_params() | {"fewlabel": {"weak_weight": 0, "self_weight": 0}}
+    doubted = doubted_labels(cases, params)
+    assert doubted["doubt"].is_monotonic_decreasing
+    assert cases.loc[victim, "case_id"] in set(doubted["case_id"].head(10))

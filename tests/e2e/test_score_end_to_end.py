@@ -1,0 +1,173 @@
+"""Train a small model into a temporary store, then score exports of every kind with it, on one machine
+and on Spark."""
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.config import DEMO_FILE, SCORING_EXPERIMENT
+from pipelines.score import score, score_columns
+from pipelines.train import TrainResult, train
+
+pytestmark = pytest.mark.slow
+
+LOGISTICS = "快递员把包裹弄丢了，物流信息三天没更新，快递公司也不给说法"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The ``mlflow_store`` fixture at module scope, so that the model is trained once for all tests here."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        yield uri
+    mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="module")
+def trained(store: str) -> TrainResult:
+    return train(sample=600)
+
+
+@pytest.fixture(scope="module")
+def export() -> pd.DataFrame:
+    """Real-looking rows plus the awkward ones: empty text, a formula, a logistics complaint."""
+    rows = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False).sample(40, random_state=1)
+    rows = rows.drop(columns="label").rename(columns={"case_id": "工单号", "text": "投诉内容"})
+    extra = pd.DataFrame(
+        {"工单号": ["E1", "E2", "E3"], "投诉内容": [LOGISTICS, "", "-快递丢件，要求赔偿"], "channel": ["京东"] * 3}
+    )
+    return pd.concat([rows, extra], ignore_index=True).fillna("")
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if path.suffix == ".xlsx":
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("kind", ["gb18030.csv", "xlsx", "jsonl"])
+def test_scores_every_row_of_every_format(trained: TrainResult, export: pd.DataFrame, tmp_path: Path, kind: str):
+    path = tmp_path / f"export.{kind.split('.')[-1]}"
+    if kind == "gb18030.csv":
+        export.to_csv(path, index=False, encoding="gb18030")  # GBK's superset: demo texts hold emoji
+    elif kind == "xlsx":
+        export.to_excel(path, index=False)
+    else:
+        export.to_json(path, orient="records", lines=True, force_ascii=False)
+
+    summary = score(path, chunk_rows=16)
+    out_path = Path(summary.outputs[0])
+    assert out_path.name == f"export.scored{path.suffix}"
+    out = pd.read_json(out_path, lines=True, dtype=False) if kind == "jsonl" else _read(out_path)
+
+    assert len(out) == len(export) == summary.rows_read
+    assert list(out.columns) == list(export.columns) + score_columns(trained_classes(trained))
+    assert out["工单号"].astype(str).tolist() == export["工单号"].tolist(), "rows keep their order"
+    by_id = out.set_index(out["工单号"].astype(str))
+    assert by_id.loc["E1", "party"] == "logistics" and by_id.loc["E1", "party_zh"] == "物流"
+    assert by_id.loc["E2", "score_error"] == "empty text"
+    assert summary.rows_scored == len(export) - 1 and summary.failures == {"empty text": 1}
+    assert str(by_id.loc["E1", "model_version"]) == trained.version
+    if kind == "jsonl":
+        assert out["needs_review"].dtype == bool
+        assert by_id.loc["E3", "投诉内容"].startswith("-"), "JSON is not opened by Excel: values unchanged"
+    else:
+        assert set(out["needs_review"]) <= {"True", "False"}
+        assert by_id.loc["E3", "投诉内容"].startswith("'-"), "formulas are neutralized for Excel"
+
+
+def trained_classes(trained: TrainResult) -> list[str]:
+    run = MlflowClient().get_run(trained.run_id)
+    return run.data.params["data.classes"].split(",")
+
+
+def test_chat_turns_folder_and_mlflow_run(trained: TrainResult, tmp_path: Path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    turns = pd.DataFrame(
+        {
+            "会话ID": ["s1", "s1", "s1", "s2", "s2"],
+            "轮次": ["1", "2", "3", "1", "2"],
+            "角色": ["买家", "客服", "买家", "买家", "客服"],
+            "内容": ["快递三天没动了，包裹是不是丢了", "亲，已为您联系快递公司", "快递员说找不到包裹了", "", ""],
+        }
+    )
+    turns.to_csv(folder / "chats.csv", index=False, encoding="utf-8-sig")
+    pd.DataFrame({"id": ["1"], "text": [LOGISTICS]}).to_parquet(folder / "complaints.parquet")
+
+    summary = score(folder, chunk_rows=2)
+    assert [Path(p).name for p in summary.outputs] == ["chats.scored.csv", "complaints.scored.parquet"]
+    chats = _read(Path(summary.outputs[0]))
+    assert len(chats) == 5 and chats["party"].iloc[:3].nunique() == 1, "every turn carries its chat's party"
+    assert chats["party"].iat[0] == "logistics"
+    assert chats["score_error"].iloc[3:].tolist() == ["empty text"] * 2
+    assert pd.read_parquet(summary.outputs[1])["party"].tolist() == ["logistics"]
+
+    run = MlflowClient().get_run(summary.run_id)
+    experiment = MlflowClient().get_experiment(run.info.experiment_id)
+    assert experiment.name == SCORING_EXPERIMENT
+    metrics = run.data.metrics
+    assert metrics["rows_read"] == 6 and metrics["rows_scored"] == 4 and metrics["rows_failed"] == 2
+    assert metrics["share_logistics"] == pytest.approx(1.0)
+    assert {"review_share", "unseen_token_share"} <= set(metrics)
+    assert run.data.params["input"] == "exports" and run.data.params["model_version"] == trained.version
+    artifact = MlflowClient().download_artifacts(summary.run_id, "summary.json", str(tmp_path))
+    recorded = json.loads(Path(artifact).read_text(encoding="utf-8"))
+    assert recorded["rows_read"] == 6
+    assert "快递" not in json.dumps(recorded, ensure_ascii=False), "no input text is logged"
+
+
+def test_cli_scores_and_reports_whole_file_problems(trained: TrainResult, tmp_path: Path):
+    path = tmp_path / "in.csv"
+    pd.DataFrame({"case_id": ["1", "2"], "text": [LOGISTICS, "我自己拍错尺码了"]}).to_csv(path, index=False)
+    runner = CliRunner()
+    done = runner.invoke(app, ["score", str(path), "--output", str(tmp_path / "out.parquet")])
+    assert done.exit_code == 0, done.output
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == 2
+
+    missing = runner.invoke(app, ["score", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "nope.csv" in missing.output
+    (tmp_path / "bad.csv").write_text("编号,备注\n1,x\n", encoding="utf-8")
+    no_text = runner.invoke(app, ["score", str(tmp_path / "bad.csv")])
+    assert no_text.exit_code == 2 and "missing column(s) text" in no_text.output
+    assert not (tmp_path / "bad.scored.csv").exists()
+    wrong_model = runner.invoke(app, ["score", str(path), "--model", "models:/liability-classifier@nobody"])
+    assert wrong_model.exit_code == 2
+
+
+@pytest.mark.spark
+def test_spark_engine_predicts_what_the_local_scorer_predicts(
+    trained: TrainResult, export: pd.DataFrame, tmp_path: Path
+):
+    pytest.importorskip("pyspark")
+    from pipelines.spark_score import score_spark
+
+    path = tmp_path / "export.csv"
+    export.to_csv(path, index=False, encoding="gb18030")  # GBK's superset: demo texts hold emoji
+    local = _read(Path(score(path, tmp_path / "local.csv").outputs[0]))
+    try:
+        summary = score_spark(path, tmp_path / "spark.csv", master="local[2]")
+    finally:
+        from pyspark.sql import SparkSession
+
+        if (session := SparkSession.getActiveSession()) is not None:
+            session.stop()
+    parts = sorted((tmp_path / "spark.csv").glob("part-*.csv"))
+    spark = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts], ignore_index=True)
+
+    assert summary.rows_read == len(export) and summary.failures == {"empty text": 1}
+    merged = local.merge(spark, on="工单号", suffixes=("_local", "_spark"), validate="one_to_one")
+    assert len(merged) == len(export)
+    assert (merged["party_local"] == merged["party_spark"]).all()
+    assert (merged["score_error_local"] == merged["score_error_spark"]).all()
+    assert merged.set_index("工单号").loc["E3", "投诉内容_spark"].startswith("'-")
+    assert os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION") is None, "the driver's environment is untouched"

@@ -1,0 +1,41 @@
+"""Few-label training learns more from a small labeled set plus unlabeled texts than from the labeled set alone."""
+
+import pandas as pd
+import pytest
+
+from pipelines.config import DEMO_FILE, load_params
+from pipelines.fewlabel import fit_few_label
+from pipelines.model import TEXT_COLUMN
+from pipelines.realeval import party_macro_f1
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def split() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """20 labeled demo cases per class, 1,500 unlabeled, 800 to test: the analysts' situation in miniature."""
+    cases = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False).sample(frac=1.0, random_state=0)
+    labeled = cases.groupby("label").head(20)
+    rest = cases.drop(labeled.index)
+    return labeled, rest.iloc[:1500], rest.iloc[1500:2300]
+
+
+def _score(labeled: pd.DataFrame, unlabeled: pd.DataFrame, test: pd.DataFrame, fewlabel: dict) -> float:
+    params = load_params() | {"fewlabel": fewlabel}
+    model = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), params).model
+    return party_macro_f1(test["label"], model.predict(test[[TEXT_COLUMN]]))
+
+
+def test_few_label_beats_labeled_only(split):
+    labeled, unlabeled, test = split
+    alone = _score(labeled, unlabeled, test, {"weak_weight": 0, "self_weight": 0})
+    few = _score(labeled, unlabeled, test, {})
+    assert few >= alone + 0.015, f"few-label {few:.3f} vs labeled-only {alone:.3f}"
+
+
+def test_fitted_model_keeps_the_pipeline_shape(split):
+    labeled, unlabeled, _ = split
+    fit = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), load_params())
+    assert [name for name, _ in fit.model.steps] == ["select", "clf"]
+    assert set(fit.extra_rows) == {"weak", "self"}  # no demo rows: none were given
+    assert sum(fit.extra_rows["self"].values()) > 0
