@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from pipelines.export import write_csv
 from pipelines.fewlabel import fit_few_label
 from pipelines.model import TEXT_COLUMN
 from pipelines.text import clean_texts
@@ -60,5 +61,4 @@ def doubted_labels(
 def write_audit(doubted: pd.DataFrame, out: Path) -> Path:
     """Write the audit table as UTF-8 CSV with BOM, so spreadsheet tools show the Chinese text correctly."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    doubted[list(AUDIT_COLUMNS)].to_csv(out, index=False, encoding="utf-8-sig")
-    return out
+    return write_csv(doubted[list(AUDIT_COLUMNS)], out)

@@ -42,6 +42,7 @@ from pipelines.evidence import (
     TAG_MODEL_DIGEST,
     TAG_VERSION,
 )
+from pipelines.export import write_csv
 from pipelines.heldout import HELDOUT_ARTIFACT, SLICE_COLUMNS, load_heldout, masked_cases
 from pipelines.metrics import (
     classification_metrics,
@@ -197,7 +198,7 @@ def _extra_evidence(
     metrics["expected_calibration_error"] = expected_calibration_error(reliability_table(confidence, correct))
 
     slices = slice_metrics(cases, pred, confidence, threshold)
-    slices.to_csv(out / "slices.csv", index=False, encoding="utf-8-sig")
+    write_csv(slices, out / "slices.csv")
     for row in slices.itertuples():
         for name in ("macro_f1", "accuracy"):
             value = getattr(row, name)
@@ -206,9 +207,7 @@ def _extra_evidence(
 
     wrong = cases.assign(predicted=pred, confidence=confidence)[~correct]
     columns = ["case_id", *(c for c in SLICE_COLUMNS if c in cases.columns), "label", "predicted", "confidence", "text"]
-    wrong.sort_values("confidence", ascending=False).head(WORST_ERRORS)[columns].to_csv(
-        out / "worst_errors.csv", index=False, encoding="utf-8-sig"
-    )
+    write_csv(wrong.sort_values("confidence", ascending=False).head(WORST_ERRORS)[columns], out / "worst_errors.csv")
 
     title = f"{data.name} ({len(cases)} cases)"
     for name, fig in (

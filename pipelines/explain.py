@@ -91,8 +91,9 @@ class Explainer:
         rows = np.repeat(np.arange(n_rows), np.diff(by_term.indptr))
         positive = by_term.data > 0
         rows, term, total = rows[positive], by_term.indices[positive], by_term.data[positive]
-        # By row, largest share first, in one sort: the row number plus a fraction that falls as the share rises.
-        order = np.argsort(rows + 0.5 * (1 - total / (total.max(initial=0) or 1)))
+        # By row, largest share first, in one stable sort on exact values: a row's order never depends on
+        # the other rows of its batch, so scoring in batches of any size or in parallel gives the same terms.
+        order = np.lexsort((-total, rows))
         rows, term, total = rows[order], term[order], total[order]
         top = np.arange(len(rows)) - np.searchsorted(rows, rows) < k
         rows, names, total = rows[top], self.terms[term[top]], total[top]

@@ -3,11 +3,13 @@
 Reviewers open results in Excel, so the CSV carries a BOM (without it Excel shows Chinese as mojibake) and
 every text cell that Excel would run as a formula is neutralized. A result is written to a temporary file
 beside the output and renamed over it only once complete, so a crash never leaves a half-written file
-where a finished one is expected.
+where a finished one is expected; the temporary file is hidden, named after the writing process, and
+removed by the next write of the same output once that process is gone (a killed job cannot clean up).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -41,6 +43,13 @@ def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 out[column] = values.where(~risky, "'" + values.astype(str))
     return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path, *, index: bool = False, encoding: str = "utf-8-sig") -> Path:
+    """Write a whole table people open in Excel (MLflow artifacts, audit lists) with formulas neutralized:
+    their texts come from customers, and a complaint starting with ``=`` must not run when opened."""
+    neutralize(frame).to_csv(path, index=index, encoding=encoding)
+    return path
 
 
 class _Sink(Protocol):
@@ -161,6 +170,27 @@ class TableWriter:
         self.rows += len(frame)
 
 
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete the temporary files that killed writers of ``path`` left behind; a live writer's file stays."""
+    removed = []
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2 :].split(".")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
 @contextmanager
 def atomic_table(path: str | Path) -> Iterator[TableWriter]:
     """A writer for ``path`` in the format its extension names; the file appears only if the block succeeds.
@@ -173,7 +203,8 @@ def atomic_table(path: str | Path) -> Iterator[TableWriter]:
     if suffix not in _SINKS:
         raise InputError(path, f"cannot write '{suffix}' files; use one of {', '.join(OUTPUT_SUFFIXES)}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temporaries(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
     try:

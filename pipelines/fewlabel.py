@@ -35,7 +35,8 @@ from sklearn.pipeline import Pipeline
 from pipelines.config import DEMO_FILE
 from pipelines.model import TEXT_COLUMN, build_pipeline
 from pipelines.realdata import load_unlabeled
-from pipelines.weak import LabelModel, apply_lfs, lf_table
+from pipelines.text import clean_texts
+from pipelines.weak import LabelModel, apply_lfs, genre_of, lf_table
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class FewLabelSettings:
     self_per_class: int = 1000
     self_weight: float = 0.3
     demo_weight: float = 0.0
+    #: Demo rows of these genres (as :func:`pipelines.weak.genre_of` reads the text) get this weight instead.
+    demo_genre_weights: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FewLabelSettings:
@@ -80,6 +83,18 @@ def top_per_class(labels: np.ndarray, confidence: np.ndarray, threshold: float, 
         rows = np.flatnonzero((labels == label) & (confidence >= threshold))
         keep.append(rows[np.argsort(-confidence[rows], kind="stable")[:per_class]])
     return np.sort(np.concatenate(keep)) if keep else np.array([], dtype=int)
+
+
+def demo_weights(texts: Sequence[str], settings: FewLabelSettings) -> np.ndarray:
+    """The weight of each demo row: ``demo_genre_weights`` for its genre (read from the text), else ``demo_weight``.
+
+    Chats and summaries are where the labeled export is thinnest and where the demo corpus transfers best
+    (the demo-only model beats the labeled-only one on them), so they can count more than demo reviews.
+    """
+    by_genre = settings.demo_genre_weights
+    if not by_genre:
+        return np.full(len(texts), settings.demo_weight)
+    return np.array([by_genre.get(genre_of(text), settings.demo_weight) for text in clean_texts(list(texts))])
 
 
 def _frame(texts: Sequence[str]) -> pd.DataFrame:
@@ -130,6 +145,7 @@ def fit_few_label(
             add("self", x_pool[rows], pseudo[rows], settings.self_weight)
     if demo is not None and settings.demo_weight > 0:
         add("demo", features.transform(demo[[TEXT_COLUMN]]), demo["label"].to_numpy(dtype=object), settings.demo_weight)
+        weights[-1] = demo_weights(demo[TEXT_COLUMN], settings)
 
     clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
     log.info("few-label fit: %d labeled cases, extra rows %s", len(texts), extra)

@@ -31,6 +31,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from pipelines.baseline import predict_keywords
 from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
+from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelSettings, fit_few_label
 from pipelines.metrics import classification_metrics
 from pipelines.model import TEXT_COLUMN, build_pipeline
@@ -171,8 +172,8 @@ def evaluate_real(
         mlflow.log_artifact(str(params_file))
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
-            predictions.to_csv(out / PREDICTIONS_FILE, index=False, encoding="utf-8")
-            summary.round(4).to_csv(out / "summary.csv", encoding="utf-8")
+            write_csv(predictions, out / PREDICTIONS_FILE, encoding="utf-8")
+            write_csv(summary.round(4), out / "summary.csv", index=True, encoding="utf-8")
             for method in METHODS:
                 first = predictions[predictions["seed"] == seeds[0]]
                 fig = confusion_figure(

@@ -9,11 +9,15 @@ experiment ``liability-scoring``, which records counts and shares, never the tex
 
 from __future__ import annotations
 
+import copy
 import logging
+import multiprocessing
+import os
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from itertools import chain
 from pathlib import Path
@@ -23,11 +27,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
+from threadpoolctl import threadpool_limits
 
 from pipelines.cases import ROLE_MARKS, Columns, find_columns, turns_to_cases
 from pipelines.config import CHAMPION_URI, PARTY_CODES, SCORING_EXPERIMENT, ZH_NAMES
 from pipelines.export import OUTPUT_SUFFIXES, atomic_table
-from pipelines.scoring_model import ModelIdentity, ScoringModel
+from pipelines.scoring_model import DRIFT_SAMPLE, ModelIdentity, ScoringModel
 from pipelines.tables import CHUNK_ROWS, FILE_COL, ROW_COL, Chunk, InputError, iter_table_chunks, table_files
 from pipelines.text import clean_texts
 from pipelines.tracking import experiment_id, use_store
@@ -44,6 +49,10 @@ MISSING_ID = "missing case id"
 _TEXT_SCORES = frozenset(
     ("party", "party_zh", "top_terms", "model_name", "model_version", "model_run_id", "score_error")
 )
+
+#: Cases per task given to a worker process: a 20,000-row chunk makes four, so both cores get work from
+#: the first chunk on, and each task still spends its time in vectorized code, not in passing messages.
+TASK_CASES = 5_000
 
 #: Called after each chunk with the rows written so far in this file and the share of the file read.
 ProgressFn = Callable[[Path, int, float], None]
@@ -85,6 +94,8 @@ class ScoreSummary:
     seconds: float = 0.0
     load_seconds: float = 0.0
     run_id: str = ""
+    #: Whole-file errors of a folder's files that were skipped (their rows are in no output and no count).
+    failed_files: list[str] = field(default_factory=list)
 
     @property
     def rows_failed(self) -> int:
@@ -160,8 +171,16 @@ def score(
     chunk_rows: int = CHUNK_ROWS,
     allow_pickle: bool = False,
     on_chunk: ProgressFn | None = None,
+    workers: int | None = None,
 ) -> ScoreSummary:
-    """Score a file or a folder of files with one model and record the job in MLflow."""
+    """Score a file or a folder of files with one model and record the job in MLflow.
+
+    ``workers`` processes score at once (default: every core this process may use; 1 scores in-process).
+
+    In a folder, a file with a whole-file problem is skipped so that the good files are still scored and
+    recorded, then the job fails naming every skipped file: a nightly export with one broken file must
+    neither lose the other files' results nor pass as complete.
+    """
     started = time.perf_counter()
     source = Path(input)
     files = table_files(source)
@@ -172,23 +191,39 @@ def score(
     summary = ScoreSummary(str(source), [str(o) for o in outputs], model.identity)
     summary.load_seconds = time.perf_counter() - started
     for path, out in zip(files, outputs, strict=True):
-        read_before = summary.rows_read
-        chunks = iter_table_chunks(path, sheet, chunk_rows)
-        first = next(chunks)
-        cols = find_columns(first[0], id_col=id_col, text_col=text_col, need_label=False)
-        chunks = chain([first], chunks)
-        if cols.role is not None:
-            chunks = whole_chats(chunks, cols.case_id)
-        with atomic_table(out) as writer:
-            for frame, done in chunks:
-                writer.write(score_frame(model, frame, cols, summary))
-                if on_chunk is not None:
-                    on_chunk(path, writer.rows, done)
-            if writer.rows != summary.rows_read - read_before:
-                raise RuntimeError(f"{path}: read {summary.rows_read - read_before} rows but wrote {writer.rows}")
+        before = copy.deepcopy(summary)
+        try:
+            read_before = summary.rows_read
+            chunks = iter_table_chunks(path, sheet, chunk_rows)
+            first = next(chunks)
+            cols = find_columns(first[0], id_col=id_col, text_col=text_col, need_label=False)
+            chunks = chain([first], chunks)
+            if cols.role is not None:
+                chunks = whole_chats(chunks, cols.case_id)
+            with atomic_table(out) as writer:
+                for frame, done in scored_chunks(model, chunks, cols, summary, workers or default_workers()):
+                    writer.write(frame)
+                    if on_chunk is not None:
+                        on_chunk(path, writer.rows, done)
+                if writer.rows != summary.rows_read - read_before:
+                    raise RuntimeError(f"{path}: read {summary.rows_read - read_before} rows but wrote {writer.rows}")
+        except InputError as exc:
+            if len(files) == 1:
+                raise
+            log.error("skipped: %s", exc)
+            summary = before  # counts of a file that was not written would not add up
+            summary.outputs.remove(str(out))
+            summary.failed_files.append(str(exc))
+            continue
         log.info("%s: %d rows scored into %s", path, writer.rows, out)
     summary.seconds = time.perf_counter() - started
     summary.run_id = log_job(client, summary, source)
+    if summary.failed_files:
+        raise InputError(
+            source,
+            f"{len(summary.failed_files)} of {len(files)} files could not be scored (the others were written): "
+            + "; ".join(summary.failed_files),
+        )
     return summary
 
 
@@ -231,28 +266,152 @@ def whole_chats(chunks: Iterator[Chunk], id_col: str) -> Iterator[Chunk]:
         yield carry.reset_index(drop=True), 1.0
 
 
-def score_frame(model: ScoringModel, frame: pd.DataFrame, cols: Columns, summary: ScoreSummary) -> pd.DataFrame:
-    """One chunk scored: the input columns (bookkeeping dropped) followed by :func:`score_columns`."""
-    texts, case_of_row, row_error = (chat_cases if cols.role is not None else single_cases)(frame, cols)
+@dataclass(frozen=True)
+class CaseScores:
+    """What the model says about a batch of cases: small arrays, cheap to send back from a worker process."""
+
+    error: np.ndarray  # per case: "" when scored, else the reason it was not
+    proba: np.ndarray  # (cases, classes); NaN where not scored
+    terms: np.ndarray  # per case: top terms, None where not scored
+    tokens: int  # drift sample: word tokens, and those missing from the vocabulary
+    unseen: int
+
+    @classmethod
+    def concat(cls, parts: list[CaseScores], n_classes: int) -> CaseScores:
+        """The scores of consecutive batches as one, plus a last slot (not scored) for rows of no case."""
+        return cls(
+            np.concatenate([*(p.error for p in parts), [EMPTY_TEXT]]).astype(object),
+            np.vstack([*(p.proba for p in parts), np.full((1, n_classes), np.nan)]),
+            np.concatenate([*(p.terms for p in parts), [None]]).astype(object),
+            sum(p.tokens for p in parts),
+            sum(p.unseen for p in parts),
+        )
+
+
+def score_cases(model: ScoringModel, texts: list[str], drift_sample: int) -> CaseScores:
+    """Clean and score case texts: the CPU-heavy part of a chunk, run in this process or in a worker."""
     cleaned = clean_texts(texts)
-    case_error = np.array(
+    error = np.array(
         [
             UNDECODABLE if "\ufffd" in raw else "" if text else EMPTY_TEXT
             for raw, text in zip(texts, cleaned, strict=True)
-        ]
-        + [EMPTY_TEXT],  # the slot of rows that belong to no case
+        ],
         dtype=object,
     )
-    n_classes = len(model.classes)
-    proba = np.full((len(texts) + 1, n_classes), np.nan)
-    terms = np.full(len(texts) + 1, None, dtype=object)
-    ok = np.flatnonzero(case_error == "")
+    proba = np.full((len(texts), len(model.classes)), np.nan)
+    terms = np.full(len(texts), None, dtype=object)
+    tokens = unseen = 0
+    ok = np.flatnonzero(error == "")
     if ok.size:
-        proba[ok], scored_terms, tokens, unseen = model.predict_proba([cleaned[i] for i in ok])
+        proba[ok], scored_terms, tokens, unseen = model.predict_proba([cleaned[i] for i in ok], drift_sample)
         terms[ok] = scored_terms
-        summary.word_tokens += tokens
-        summary.unseen_tokens += unseen
-    case = np.where(case_of_row < 0, len(texts), case_of_row)
+    return CaseScores(error, proba, terms, tokens, unseen)
+
+
+def case_tasks(texts: list[str]) -> list[tuple[list[str], int]]:
+    """A chunk's case texts cut into tasks of :data:`TASK_CASES`, the drift sample taken from the first."""
+    return [(texts[i : i + TASK_CASES], DRIFT_SAMPLE if i == 0 else 0) for i in range(0, len(texts), TASK_CASES)]
+
+
+def score_frame(model: ScoringModel, frame: pd.DataFrame, cols: Columns, summary: ScoreSummary) -> pd.DataFrame:
+    """One chunk scored in this process: the input columns (bookkeeping dropped) then :func:`score_columns`."""
+    texts, case_of_row, row_error = frame_cases(frame, cols)
+    parts = [score_cases(model, batch, sample) for batch, sample in case_tasks(texts)]
+    return scores_frame(model, frame, case_of_row, row_error, CaseScores.concat(parts, len(model.classes)), summary)
+
+
+#: The model of a worker process, set once by :func:`_start_worker` (a forked worker inherits it unpickled).
+_WORKER_MODEL: ScoringModel | None = None
+
+
+def _start_worker(model: ScoringModel) -> None:
+    """Keep the model for every task; one BLAS/OpenMP thread, since the processes already fill the cores."""
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+    threadpool_limits(limits=1)
+
+
+def _worker_task(texts: list[str], drift_sample: int) -> CaseScores:
+    if _WORKER_MODEL is None:
+        raise RuntimeError("scoring worker started without a model")
+    return score_cases(_WORKER_MODEL, texts, drift_sample)
+
+
+def default_workers() -> int:
+    """Processes that score at once: the cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _worker_pool(model: ScoringModel, workers: int) -> ProcessPoolExecutor:
+    """Worker processes holding the model: forked where possible, so the loaded model is shared, not reloaded."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(model,))
+
+
+def _finished(scores: CaseScores) -> Future[CaseScores]:
+    future: Future[CaseScores] = Future()
+    future.set_result(scores)
+    return future
+
+
+def scored_chunks(
+    model: ScoringModel, chunks: Iterator[Chunk], cols: Columns, summary: ScoreSummary, workers: int
+) -> Iterator[Chunk]:
+    """The chunks scored, in order: across ``workers`` processes once a file needs more than one task.
+
+    This process reads, assembles and writes; the workers clean, vectorize, predict and explain, which
+    is most of the work. At most ``workers`` chunks wait beyond the one being read, so memory stays
+    bounded, and a row's scores never depend on its neighbours, so the output is the same byte for byte
+    whatever the number of workers. A one-task file (and a one-case cold start) starts no process at all.
+    """
+    pool: ProcessPoolExecutor | None = None
+    pending: deque[tuple[pd.DataFrame, float, np.ndarray, np.ndarray, list[Future[CaseScores]]]] = deque()
+    n_chunks = 0
+
+    def finish() -> Chunk:
+        frame, done, case_of_row, row_error, futures = pending.popleft()
+        cases = CaseScores.concat([f.result() for f in futures], len(model.classes))
+        return scores_frame(model, frame, case_of_row, row_error, cases, summary), done
+
+    try:
+        for frame, done in chunks:
+            texts, case_of_row, row_error = frame_cases(frame, cols)
+            tasks = case_tasks(texts)
+            n_chunks += 1
+            if pool is None and workers > 1 and (n_chunks > 1 or len(tasks) > 1):
+                pool = _worker_pool(model, workers)
+            futures = [
+                pool.submit(_worker_task, *task) if pool else _finished(score_cases(model, *task)) for task in tasks
+            ]
+            pending.append((frame, done, case_of_row, row_error, futures))
+            while len(pending) > (workers if pool else 0):
+                yield finish()
+        while pending:
+            yield finish()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def frame_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A chunk's case texts, its row → case map and row-level errors (see :func:`chat_cases`)."""
+    return (chat_cases if cols.role is not None else single_cases)(frame, cols)
+
+
+def scores_frame(
+    model: ScoringModel,
+    frame: pd.DataFrame,
+    case_of_row: np.ndarray,
+    row_error: np.ndarray,
+    cases: CaseScores,
+    summary: ScoreSummary,
+) -> pd.DataFrame:
+    """A chunk's output from its cases' scores: every row in order, with its case's scores or its error."""
+    case_error, proba, terms = cases.error, cases.proba, cases.terms
+    summary.word_tokens += cases.tokens
+    summary.unseen_tokens += cases.unseen
+    case = np.where(case_of_row < 0, len(case_error) - 1, case_of_row)
     error = np.where(row_error != "", row_error, case_error[case])
     scored = error == ""
     proba, terms = proba[case], terms[case]

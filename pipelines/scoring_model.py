@@ -109,23 +109,26 @@ class ScoringModel:
             explainer=Explainer.for_model([vec for _, vec in vectorizers], clf),
         )
 
-    def features(self, cleaned: list[str]) -> tuple[sp.csr_matrix, int, int]:
+    def features(self, cleaned: list[str], drift_sample: int = DRIFT_SAMPLE) -> tuple[sp.csr_matrix, int, int]:
         """The feature matrix of cleaned texts (the FeatureUnion's output), with the drift token counts.
 
-        Each vectorizer transforms the whole chunk through its own (fast) path. The drift signal needs the
-        word tokens themselves, so it tokenizes a sample of :data:`DRIFT_SAMPLE` texts per chunk again:
-        an estimate of the unseen-token share at a few percent of the cost of counting every text.
+        Each vectorizer transforms the whole batch through its own (fast) path. The drift signal needs the
+        word tokens themselves, so it tokenizes the first ``drift_sample`` texts again (the scorer asks for
+        :data:`DRIFT_SAMPLE` per chunk): an estimate of the unseen-token share at a few percent of the cost
+        of counting every text.
         """
         matrix = sp.hstack([vec.transform(cleaned) for _, vec in self.vectorizers], format="csr")
         words = dict(self.vectorizers)[WORDS]
         analyze = words.build_analyzer()
         # Higher n-grams are tokens joined by spaces, and a token never holds a space.
-        tokens = [g for text in cleaned[:DRIFT_SAMPLE] for g in analyze(text) if " " not in g]
+        tokens = [g for text in cleaned[:drift_sample] for g in analyze(text) if " " not in g]
         return matrix, len(tokens), sum(t not in words.vocabulary_ for t in tokens)
 
-    def predict_proba(self, cleaned: list[str]) -> tuple[np.ndarray, list[str], int, int]:
+    def predict_proba(
+        self, cleaned: list[str], drift_sample: int = DRIFT_SAMPLE
+    ) -> tuple[np.ndarray, list[str], int, int]:
         """Class probabilities and top terms of cleaned, non-empty texts, with the drift token counts."""
-        matrix, tokens, unseen = self.features(cleaned)
+        matrix, tokens, unseen = self.features(cleaned, drift_sample)
         proba = self.clf.predict_proba(matrix)
         terms = self.explainer.top_terms(matrix, proba.argmax(axis=1))
         return proba, terms, tokens, unseen

@@ -10,6 +10,7 @@ so that memory stays bounded whatever the file size, and tolerates broken bytes 
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 from collections.abc import Iterator
@@ -22,7 +23,6 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
-from charset_normalizer import from_bytes
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +57,38 @@ class InputError(ValueError):
 
 
 def detect_encoding(raw: bytes, path: Path) -> str:
-    """Name the text encoding of a CSV file's bytes; UTF-16 is recognised by its BOM."""
+    """Name the text encoding of a CSV file's bytes: UTF-16 (by its BOM), UTF-8 or GB18030, and nothing else.
+
+    Guessing other encodings would train on mojibake without anyone noticing, so a file none of these
+    decodes is refused, naming the row of the first byte that the most promising encoding could not decode.
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    for encoding in _ENCODINGS:
+        candidates: tuple[str, ...] = ("utf-16",)
+    else:
+        candidates = _ENCODINGS
+    failures: dict[str, UnicodeDecodeError] = {}
+    for encoding in candidates:
         try:
             raw.decode(encoding)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            failures[encoding] = exc
             continue
         return encoding
-    best = from_bytes(raw).best()
-    if best is None:
-        raise InputError(path, "cannot tell the text encoding (not UTF-8, GBK/GB18030 or UTF-16)")
-    return best.encoding
+    encoding, exc = max(failures.items(), key=lambda item: item[1].start)
+    prefix = raw[: exc.start].decode(encoding)
+    line = prefix.count("\n") + 1
+    raise InputError(
+        path,
+        f"byte 0x{raw[exc.start]:02x} on line {line} cannot be decoded as {encoding} (accepted: UTF-8, "
+        "GBK/GB18030, UTF-16 with BOM); save the export again in one of these",
+        row=_csv_record(prefix),
+    )
+
+
+def _csv_record(prefix: str) -> int:
+    """The spreadsheet row (header = 1) in which the text after ``prefix`` falls; quoted line breaks count
+    as part of their cell, as Excel counts them."""
+    return sum(1 for _ in csv.reader(io.StringIO(prefix.replace("\x00", "") + "x")))
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -143,6 +162,8 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
         raise InputError(path, f"unsupported file type '{suffix}' (use one of {', '.join(TABLE_SUFFIXES)})")
     if frame.columns.empty:
         raise InputError(path, "the file has no header row")
+    if frame.empty:
+        raise InputError(path, "the table has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame[FILE_COL] = str(path)
     frame[ROW_COL] = range(2, len(frame) + 2)
@@ -173,9 +194,10 @@ def sniff_encoding(path: Path) -> str:
     """The encoding of a CSV told from its first megabyte, tolerating a few broken byte sequences.
 
     :func:`detect_encoding` needs the whole file to decode cleanly, which is right for training data but
-    would stop a scoring job over one damaged row; here the known encoding that fails on the fewest
-    characters wins when it fails on at most 1% of them (or a handful), and the damaged rows are reported
-    one by one.
+    would stop a scoring job over one damaged row; here UTF-8 or GB18030 is chosen by :func:`_utf8_votes`
+    and accepted when it fails on at most 1% of the characters (or a handful): the damaged rows are then
+    reported one by one. Failure counts alone cannot choose: GB18030 decodes almost any bytes, so a UTF-8
+    export with one GBK row would be read as GB18030 mojibake, every row silently wrong.
     """
     with path.open("rb") as fh:
         head = fh.read(_SNIFF_BYTES)
@@ -186,11 +208,25 @@ def sniff_encoding(path: Path) -> str:
         return "utf-16"
     if not whole:  # end the sample at a line break, so that no character is cut in two
         head = head[: head.rfind(b"\n") + 1] or head
-    broken = {enc: head.decode(enc, errors="replace").count("\ufffd") for enc in _ENCODINGS}
-    best = min(_ENCODINGS, key=broken.__getitem__)
-    if broken[best] <= max(_MAX_BROKEN * len(head), _MIN_BROKEN):
+    best = "utf-8-sig" if _utf8_votes(head) >= 0 else "gb18030"
+    if head.decode(best, errors="replace").count("\ufffd") <= max(_MAX_BROKEN * len(head), _MIN_BROKEN):
         return best
-    return detect_encoding(head, path)
+    return detect_encoding(head, path)  # too damaged for either: refused, naming the first bad row
+
+
+def _utf8_votes(sample: bytes) -> int:
+    """Non-ASCII lines that are valid UTF-8 minus those that are not: positive for UTF-8 text, negative for
+    GBK (whose multi-byte sequences are rarely valid UTF-8), zero for ASCII."""
+    votes = 0
+    for line in sample.splitlines():
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                votes -= 1
+            else:
+                votes += 1
+    return votes
 
 
 class _WithoutNul(io.TextIOBase):

@@ -24,6 +24,7 @@ from pipelines.card import publish_card
 from pipelines.cases import to_cases
 from pipelines.changes import since_champion
 from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
+from pipelines.export import write_csv
 from pipelines.fewlabel import fit_for_training, log_few_label
 from pipelines.heldout import write_heldout
 from pipelines.metrics import classification_metrics, review_threshold
@@ -128,9 +129,7 @@ def _log_evaluation(test: pd.DataFrame, pred: np.ndarray, proba: np.ndarray, cla
     confidence = proba.max(axis=1)
     wrong = test.assign(predicted=pred, confidence=confidence)[pred != test["label"].to_numpy()]
     wrong = _masked_frame(wrong).sort_values("confidence", ascending=False)
-    wrong[["case_id", "label", "predicted", "confidence", "text"]].to_csv(
-        out / "misclassified.csv", index=False, encoding="utf-8-sig"
-    )
+    write_csv(wrong[["case_id", "label", "predicted", "confidence", "text"]], out / "misclassified.csv")
     write_heldout(test, out)
 
 

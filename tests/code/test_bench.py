@@ -21,7 +21,7 @@ EXPECTED = {
     "model size on disk (MLflow folder, skops)",
     "score rows/s, naive jieba.lcut pipeline",
     "score rows/s, liability score",
-    "peak memory scoring (RSS)",
+    "peak memory scoring (RSS, all processes)",
     "cold start: load model + score one case",
 }
 

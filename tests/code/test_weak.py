@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pipelines.fewlabel import top_per_class
+from pipelines.fewlabel import FewLabelSettings, demo_weights, top_per_class
 from pipelines.weak import (
     ABSTAIN,
     LABELING_FUNCTIONS,
@@ -84,3 +84,11 @@ def test_top_per_class_balances_and_thresholds():
     labels = np.array(["merchant"] * 5 + ["platform"] * 2 + [""], dtype=object)
     confidence = np.array([0.99, 0.98, 0.97, 0.96, 0.5, 0.9, 0.7, 1.0])
     assert list(top_per_class(labels, confidence, threshold=0.8, per_class=2)) == [0, 1, 5]
+
+
+def test_demo_weights_follow_the_genre_read_from_the_text():
+    texts = ["买家：怎么还没到\n客服：帮您催一下", "用户询问能否开发票。", "质量太差了", "标题\n内容"]
+    plain = FewLabelSettings(demo_weight=0.3)
+    assert list(demo_weights(texts, plain)) == [0.3] * 4
+    by_genre = FewLabelSettings(demo_weight=0.3, demo_genre_weights={"chat": 2.0, "summary": 1.5})
+    assert list(demo_weights(texts, by_genre)) == [2.0, 1.5, 0.3, 0.3]

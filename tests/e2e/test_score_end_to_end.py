@@ -12,6 +12,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
+from pipelines import score as score_module
 from pipelines.cli import app
 from pipelines.config import DEMO_FILE, SCORING_EXPERIMENT
 from pipelines.score import score, score_columns
@@ -124,6 +125,19 @@ def test_chat_turns_folder_and_mlflow_run(trained: TrainResult, tmp_path: Path):
     recorded = json.loads(Path(artifact).read_text(encoding="utf-8"))
     assert recorded["rows_read"] == 6
     assert "快递" not in json.dumps(recorded, ensure_ascii=False), "no input text is logged"
+
+
+def test_parallel_scoring_writes_what_serial_scoring_writes(
+    trained: TrainResult, export: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = tmp_path / "export.csv"
+    export.to_csv(path, index=False, encoding="utf-8")
+    monkeypatch.setattr(score_module, "TASK_CASES", 5)  # several tasks per chunk, several chunks in flight
+    serial = score(path, tmp_path / "serial.csv", chunk_rows=12, workers=1)
+    parallel = score(path, tmp_path / "parallel.csv", chunk_rows=12, workers=2)
+    assert (tmp_path / "parallel.csv").read_bytes() == (tmp_path / "serial.csv").read_bytes()
+    assert parallel.metrics() | {"rows_per_second": 0} == serial.metrics() | {"rows_per_second": 0}
+    assert serial.word_tokens > 0 and parallel.word_tokens == serial.word_tokens
 
 
 def test_cli_scores_and_reports_whole_file_problems(trained: TrainResult, tmp_path: Path):

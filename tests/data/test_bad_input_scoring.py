@@ -1,0 +1,165 @@
+"""Bad scoring input, table-driven: every case either stops with an error naming the file, or comes out
+with exactly its input rows, in order, and ``score_error`` set on exactly the rows that could not be scored.
+
+Scoring is lenient where training is strict: one damaged row must not stop a nightly job, so it is marked
+instead. A whole-file problem (unreadable, no text column) stops that file. In a folder the good files are
+still scored and written, and the bad ones are named in the error at the end (exit code 2 in the CLI).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from pipelines.score import UNDECODABLE, score
+from pipelines.tables import InputError
+from pipelines.train import train
+from tests.data.test_bad_input_training import GOOD, GOOD_FRAME, HEADER, csv_text, excel, write
+
+pytestmark = pytest.mark.slow
+TEXTS = [t for _, t, _ in GOOD]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One small model in a private store for the whole module (the ``mlflow_store`` fixture is per test)."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        train(sample=300)
+        yield uri
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
+        mlflow.set_tracking_uri(None)
+
+
+def _folder_with_bad_file(folder: Path) -> Path:
+    exports = folder / "exports"
+    exports.mkdir()
+    write(exports / "a.csv", csv_text())
+    write(exports / "b.csv", b"")
+    write(exports / "c.csv", csv_text(GOOD[:2]))
+    return exports
+
+
+def _truncated(folder: Path, suffix: str) -> Path:
+    full = folder / f"full{suffix}"
+    if suffix == ".parquet":
+        GOOD_FRAME.to_parquet(full)
+    else:
+        excel(full, {"s": GOOD_FRAME})
+    return write(folder / f"a{suffix}", full.read_bytes()[: 200 if suffix == ".parquet" else 300])
+
+
+#: An outcome: the error fragments for a whole-file error, or (texts out, row index → score_error).
+Scored = tuple[list[str], dict[int, str]]
+CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...] | Scored]] = {
+    "empty file": (lambda d: write(d / "a.csv", b""), ("a.csv", "empty")),
+    "header only": (lambda d: write(d / "a.csv", HEADER), ([], {})),  # nothing to score: a header-only result
+    "missing text column": (lambda d: write(d / "a.csv", "case_id,label\n1,物流\n"), ("a.csv", "text")),
+    "all-empty texts": (
+        lambda d: write(d / "a.csv", csv_text([("1", " ", "物流"), ("2", "", "商家")])),
+        ([" ", ""], {0: "empty text", 1: "empty text"}),
+    ),
+    "unknown label": (
+        lambda d: write(d / "a.csv", csv_text([*GOOD, ("4", "还行", "快递公司")])),
+        ([*TEXTS, "还行"], {}),
+    ),
+    "conflicting duplicate ids": (
+        lambda d: write(d / "a.csv", csv_text([*GOOD, ("1", "丢件了", "商家")])),
+        ([*TEXTS, "丢件了"], {}),
+    ),
+    "GBK": (lambda d: write(d / "a.csv", csv_text(), "gbk"), (TEXTS, {})),
+    "GB18030": (
+        lambda d: write(d / "a.csv", csv_text([("1", "䶮字和𠀀字的快递慢", "物流")]), "gb18030"),
+        (["䶮字和𠀀字的快递慢"], {}),
+    ),
+    "UTF-16": (lambda d: write(d / "a.csv", csv_text(), "utf-16"), (TEXTS, {})),
+    "BOM": (lambda d: write(d / "a.csv", csv_text(), "utf-8-sig"), (TEXTS, {})),
+    "undecodable bytes in one row": (
+        lambda d: write(d / "a.csv", csv_text().encode() + b"4,\xff\xfe\xfa broken,x\n" + b"5,\xe5\xbf\xab,y\n"),
+        ([*TEXTS, "\ufffd\ufffd\ufffd broken", "快"], {3: UNDECODABLE}),
+    ),
+    "mixed UTF-8 and GBK rows": (
+        lambda d: write(d / "a.csv", csv_text().encode() + "4,丢件,x\n".encode("gbk")),
+        None,  # filled in below: the GBK row is the one marked
+    ),
+    "NUL bytes": (
+        lambda d: write(d / "a.csv", csv_text().replace("丢了", "丢\x00了")),
+        (TEXTS, {}),
+    ),
+    "CRLF and quoted newlines": (
+        lambda d: write(d / "a.csv", 'case_id,text,label\r\n1,"买家：在吗\r\n客服：在的",无\r\n2,好,无\r\n'),
+        (["买家：在吗\r\n客服：在的", "好"], {}),
+    ),
+    "1 MB text": (
+        lambda d: write(d / "a.csv", csv_text([("1", "快递慢" * 120_000, "物流"), *GOOD[1:]])),
+        (["快递慢" * 120_000, *TEXTS[1:]], {}),
+    ),
+    "emoji, rare CJK, traditional": (
+        lambda d: write(d / "a.csv", csv_text([("1", "物流太慢😡𠀀𪚥貨還沒到", "物流")])),
+        (["物流太慢😡𠀀𪚥貨還沒到"], {}),
+    ),
+    "English and numbers only": (
+        lambda d: write(d / "a.csv", csv_text([("1", "parcel lost", "物流"), ("2", "123456", "无")])),
+        (["parcel lost", "123456"], {}),
+    ),
+    "XLSX with an empty first sheet": (
+        lambda d: excel(d / "a.xlsx", {"说明": pd.DataFrame(), "数据": GOOD_FRAME}),
+        (TEXTS, {}),
+    ),
+    "XLSX with several sheets": (
+        lambda d: excel(d / "a.xlsx", {"x": GOOD_FRAME.head(1), "y": GOOD_FRAME}),
+        (TEXTS[:1], {}),  # the first sheet with data, as in training
+    ),
+    "truncated Parquet": (lambda d: _truncated(d, ".parquet"), ("a.parquet", "Parquet")),
+    "truncated XLSX": (lambda d: _truncated(d, ".xlsx"), ("a.xlsx", "XLSX")),
+}
+CASES["mixed UTF-8 and GBK rows"] = (CASES["mixed UTF-8 and GBK rows"][0], ([*TEXTS, "\ufffd"], {3: UNDECODABLE}))
+
+
+def _output(path: Path) -> pd.DataFrame:
+    if path.suffix == ".xlsx":
+        return pd.read_excel(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_scoring_input(tmp_path: Path, name: str):
+    make, expected = CASES[name]
+    path = make(tmp_path)
+    if isinstance(expected, tuple) and expected and isinstance(expected[0], str):
+        with pytest.raises(InputError) as err:
+            score(path)
+        for fragment in expected:
+            assert fragment in str(err.value), f"{name}: {err.value}"
+        assert not list(tmp_path.glob("*.scored*")), "no output for a file that could not be read"
+        return
+    texts, errors = expected
+    summary = score(path)
+    out = _output(Path(summary.outputs[0]))
+    assert summary.rows_read == len(out) == len(texts), name
+    if name != "mixed UTF-8 and GBK rows":  # the replacement characters' number depends on the decoder
+        assert out["text"].tolist() == texts, name
+    marked = {i: e for i, e in enumerate(out["score_error"]) if e}
+    assert marked == errors, name
+    assert out.loc[~out.index.isin(list(errors)), "party"].ne("").all(), name
+
+
+def test_folder_with_one_bad_file_scores_the_good_ones(tmp_path: Path):
+    folder = _folder_with_bad_file(tmp_path)
+    with pytest.raises(InputError) as err:
+        score(folder, tmp_path / "out")
+    assert "b.csv" in str(err.value) and "empty" in str(err.value)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.scored.csv", "c.scored.csv"]
+    assert _output(tmp_path / "out" / "a.scored.csv")["text"].tolist() == TEXTS
+    assert _output(tmp_path / "out" / "c.scored.csv")["text"].tolist() == TEXTS[:2]

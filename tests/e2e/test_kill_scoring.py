@@ -1,0 +1,91 @@
+"""A scoring job killed with SIGKILL leaves no file that looks like a result, and a rerun completes it.
+
+SIGKILL cannot be caught, so this checks the only defence that works against it: the output is written
+under a hidden temporary name and renamed when complete, and the next job removes what the killed one left.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from pipelines.config import DEMO_FILE, PROJECT_ROOT
+from pipelines.train import train
+
+pytestmark = pytest.mark.slow
+ROWS = 120_000
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private store holding one small model; the subprocess inherits it through the environment."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        train(sample=300)
+        yield uri
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
+        mlflow.set_tracking_uri(None)
+
+
+def _big_export(folder: Path) -> Path:
+    demo = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False)[["case_id", "text"]]
+    rows = demo.sample(ROWS, replace=True, random_state=0).reset_index(drop=True)
+    rows["case_id"] = [f"K{i:06d}" for i in range(ROWS)]
+    path = folder / "big.csv"
+    rows.to_csv(path, index=False)
+    return path
+
+
+def _score(source: Path, output: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipelines", "score", str(source), str(output)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_sigkill_mid_scoring_leaves_no_result_and_rerun_completes(store: str, tmp_path: Path):
+    source = _big_export(tmp_path)
+    out_dir = tmp_path / "out"
+    output = out_dir / "big.scored.csv"
+    job = _score(source, output)
+    deadline = time.monotonic() + 120
+    while not any(p.stat().st_size > 1_000_000 for p in out_dir.glob(".*.tmp")) if out_dir.exists() else True:
+        assert job.poll() is None, "the job ended before it could be killed mid-way; make the input bigger"
+        assert time.monotonic() < deadline, "no partial output appeared within 2 minutes"
+        time.sleep(0.05)
+    job.send_signal(signal.SIGKILL)
+    assert job.wait(timeout=30) == -signal.SIGKILL
+
+    assert not output.exists(), "a killed job must not leave a file named like the result"
+    leftovers = list(out_dir.iterdir())
+    assert all(p.name.startswith(f".{output.name}.{job.pid}.") and p.suffix == ".tmp" for p in leftovers), leftovers
+
+    rerun = subprocess.run(
+        [sys.executable, "-m", "pipelines", "score", str(source), str(output)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert [p.name for p in out_dir.iterdir()] == [output.name], "the rerun removes the killed job's temporary file"
+    scored = pd.read_csv(output, dtype=str, keep_default_na=False, encoding="utf-8-sig", usecols=["case_id", "party"])
+    assert scored["case_id"].tolist() == [f"K{i:06d}" for i in range(ROWS)]
+    assert scored["party"].ne("").all()
