@@ -53,7 +53,7 @@ ui: $(STAMP) ## Serve the MLflow UI for the project's store on 127.0.0.1 (PORT=5
 
 score: $(STAMP) ## Score an export (INPUT=file or folder; OUTPUT=<input>.scored<ext>; MODEL=models:/…@champion)
 	@test -n "$(INPUT)" || { echo "usage: make score INPUT=exports/2026-11.xlsx [OUTPUT=...] [MODEL=...]"; exit 2; }
-	$(BIN)/liability score "$(INPUT)" $(if $(OUTPUT),--output "$(OUTPUT)") $(if $(MODEL),--model "$(MODEL)") $(ARGS)
+	$(BIN)/liability score "$(INPUT)" $(if $(OUTPUT),"$(OUTPUT)") $(if $(MODEL),--model "$(MODEL)") $(ARGS)
 
 bench: $(STAMP) ## Time tokenize/train/score against naive baselines (10k-1M cases); table in outputs/bench.md
 	$(BIN)/python -m pipelines.bench

@@ -49,6 +49,9 @@ OUTPUT_FILE = PROJECT_ROOT / "outputs" / "bench.md"
 COMPLAINT_CHARS = (60, 140)
 #: Rows per task when tokenizing across processes: big enough that pickling overhead stays small.
 TOKENIZE_CHUNK = 2_000
+#: The memory figure with a target: peak PSS summed over the scorer and its workers (shared pages counted
+#: once), sampled every 0.1 s, and never below the largest single-process ``ru_maxrss`` (a floor for the sum).
+MEMORY_MEASURE = "peak memory scoring (PSS, all processes)"
 #: An exemplary complaint for the cold start.
 ONE_CASE = "我在京东买的手机，快递三天了还没到，物流一直不更新，联系快递员也不接电话"
 
@@ -303,9 +306,11 @@ def bench_score(model_dir: Path, naive_file: Path, files: Sequence[ScoreFile], w
         else:
             rows.append(Row(measure, file.label, rows_s, "rows/s"))
         if file.kind == "memory":
-            peak = ours["maxrss_mb"]
+            # A short peak of one process can fall between samples; its own ru_maxrss is a floor for the tree.
+            peak = max(ours["pss_mb"], ours["maxrss_mb"])
+            rows.append(Row(MEMORY_MEASURE, file.label, peak, "MB", None, "<1,500 MB", peak < 1500))
             rows.append(
-                Row("peak memory scoring (RSS, all processes)", file.label, peak, "MB", None, "<1,500 MB", peak < 1500)
+                Row("peak memory scoring (RSS summed, shared pages per process)", file.label, ours["rss_sum_mb"], "MB")
             )
     cold = _child("cold", str(model_dir))
     rows.append(
@@ -415,31 +420,53 @@ def _peak_mb() -> float:
     return max(own, children) / 1024
 
 
-def _tree_rss_mb() -> float:
-    """Resident memory of this process plus its direct children (the scorer's workers), from /proc."""
-    me, page = os.getpid(), os.sysconf("SC_PAGE_SIZE")
-    total = 0
+def _tree_pids(root: int) -> list[int]:
+    """``root`` and every process descending from it (the scorer's workers and anything they start)."""
+    parent_of: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            pid, fields = int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
-            if pid == me or int(fields[1]) == me:  # fields[1] is the parent pid
-                total += int((stat.parent / "statm").read_text().split()[1]) * page
+            parent_of[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):  # a process that ended while being read
             continue
-    return total / 2**20
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parent_of.items() if parent in frontier]
+        tree += frontier
+    return tree
 
 
-def _peak_tree_mb(fn: Callable[[], object], every: float = 0.1) -> tuple[float, float]:
-    """Seconds taken by ``fn`` and the peak summed RSS of this process and its workers while it ran.
+def _tree_memory_mb(root: int | None = None) -> tuple[float, float]:
+    """Memory of a process tree now, in MiB: summed PSS (the honest footprint) and summed RSS.
 
-    ``ru_maxrss`` is one process's peak: with worker processes the job's footprint is their sum (an
-    overestimate where forked workers still share the parent's pages, so on the safe side).
+    PSS (``Pss:`` of ``/proc/<pid>/smaps_rollup``) charges each page shared between processes (the model
+    a forked worker inherits, the interpreter and libraries) in equal parts to its sharers, so the sum over
+    the tree counts every page once. Summed RSS counts a shared page once per process that maps it.
     """
-    peak, stop = [0.0], threading.Event()
+    pss = rss = 0
+    for pid in _tree_pids(root or os.getpid()):
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+                elif line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+        except (OSError, ValueError, IndexError):  # ended while being read
+            continue
+    return pss / 1024, rss / 1024
+
+
+def _peak_tree_mb(fn: Callable[[], object], every: float = 0.1) -> tuple[float, float, float]:
+    """Seconds taken by ``fn``, and the peak summed PSS and peak summed RSS of this process tree meanwhile.
+
+    ``ru_maxrss`` is one process's peak; with worker processes the job's footprint is the tree's PSS,
+    sampled every ``every`` seconds (a peak shorter than that can be missed: see :data:`MEMORY_MEASURE`).
+    """
+    peak, stop = [0.0, 0.0], threading.Event()
 
     def sample() -> None:
         while not stop.wait(every):
-            peak[0] = max(peak[0], _tree_rss_mb())
+            pss, rss = _tree_memory_mb()
+            peak[0], peak[1] = max(peak[0], pss), max(peak[1], rss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -448,7 +475,7 @@ def _peak_tree_mb(fn: Callable[[], object], every: float = 0.1) -> tuple[float, 
     finally:
         stop.set()
         sampler.join()
-    return seconds, max(peak[0], _peak_mb())
+    return seconds, peak[0], peak[1]
 
 
 def _child_task(task: str, args: list[str]) -> dict[str, float]:
@@ -457,9 +484,16 @@ def _child_task(task: str, args: list[str]) -> dict[str, float]:
         os.environ["MLFLOW_TRACKING_URI"] = store
         from pipelines.score import score
 
-        seconds, peak = _peak_tree_mb(lambda: score(source, target, model_uri=model_dir))
+        seconds, pss, rss = _peak_tree_mb(lambda: score(source, target, model_uri=model_dir))
         cpu = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return {"seconds": seconds, "maxrss_mb": peak, "cpu_seconds": sum(r.ru_utime + r.ru_stime for r in cpu)}
+        return {
+            "seconds": seconds,
+            "pss_mb": pss,
+            "rss_sum_mb": rss,
+            "maxrss_mb": _peak_mb(),
+            "maxrss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu_seconds": sum(r.ru_utime + r.ru_stime for r in cpu),
+        }
     if task == "naive":
         model_file, source, target = args
 

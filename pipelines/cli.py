@@ -270,7 +270,6 @@ def score(
             "input. Default: <input>.scored<ext> beside the input."
         ),
     ] = None,
-    output_option: Annotated[Path | None, typer.Option("--output", "-o", help="Same as OUTPUT.")] = None,
     model: Annotated[
         str, typer.Option(help="Registry URI (models:/name@alias, models:/name/3) or a local MLflow model folder.")
     ] = CHAMPION_URI,
@@ -291,17 +290,13 @@ def score(
 
     from pipelines.registry import UnsafeModelError
 
-    if output and output_option and output != output_option:
-        console.print(f"[red]error:[/red] two outputs given ({output}, {output_option}); give one")
-        raise typer.Exit(2)
-    target = output or output_option
     try:
         if engine is Engine.spark:
             from pipelines.spark_score import score_spark
 
-            if target is None:
+            if output is None:
                 raise InputError(input, "--engine spark needs an OUTPUT")
-            summary = score_spark(input, target, model_uri=model, id_col=id_col, text_col=text_col, master=spark_master)
+            summary = score_spark(input, output, model_uri=model, id_col=id_col, text_col=text_col, master=spark_master)
         else:
             from pipelines.score import score as run_scoring
 
@@ -317,7 +312,7 @@ def score(
 
                 summary = run_scoring(
                     input,
-                    target,
+                    output,
                     model_uri=model,
                     sheet=sheet,
                     id_col=id_col,

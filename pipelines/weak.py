@@ -158,6 +158,34 @@ _PROBLEM = (
     r"维修|售后|退货|退款|换货|还没|怎么还|不能用|有问题|问题|改地址|修改|更改|地址|不要了|不想|签收|运费|券|白条|账号|登录|密码"
 )
 
+# Summaries are one line of "用户询问…/用户反映…" sentences written by the service agent; chats are read on the
+# buyer's lines. The buyer's own paperwork and schedule (invoice details, phone, delivery date) is consumer.
+_OWN_CHANGE = (
+    r"(改|修改|更改|更换|换|调)(一下|个|成)?(订单)?(的)?(发票|增值税|专票|单位发票|开票)|发票(信息|抬头)?(填|写)?错|(补开|重开|重新开)发票|"
+    r"(电话|手机号|号码|联系方式)(改为|改成|换成|要改|更改|修改)|(更改|修改|改|换|调)(一下)?(个)?(收货|送货)?(地址|电话|手机号)|"
+    r"(改|修改|更改|推迟|延迟|延期|推)(一下)?.{0,10}(到货|送货|配送|安装|收货)(日期|时间)?|(明天|今天|后天)?(不在家|家里没人)|"
+    r"(推|延)(迟)?(一周|几天|两天)|(后天|周末|周六|周日|明天)(再)?(送|配送|安装)"
+)
+_SUMMARY_ROUTINE = r"^用户(询问|咨询|查询|想了解|想知道|请求|要求|希望|想要)"
+_SUMMARY_PROBLEM = (
+    r"没(有)?收到|未收到|没(有)?到|未到|没(有)?送|未派送|没(有)?派送|不更新|未更新|一动不动|签收|降价|差价|错|失败|不成功|不了|"
+    r"无法|找不到|查不到|没(有)?给|没给|缺货|没货|无货|采购|坏|破|质量|少|漏|取消|改|退货|拒收|拒签|投诉|催|为什么|为何|怎么还|还没|"
+    r"不想|不要|忘|不小心|纠纷|问题|换货|维修|售后"
+)
+_SUMMARY_PLATFORM_FAIL = (
+    r"(券|京豆|白条|账号|账户|登录|登陆|验证码|价保|保价|差价|充值|话费|回收|支付|余额|小金库|活动|系统)[^。]{0,14}"
+    r"(失败|不成功|申请不了|没有给|没给|找不到|查不到|无法|没有到账|未到账|没到账|不支持|不能使用|用不了|不能用)|"
+    r"(失败|申请不了|找不到|查不到|无法|不支持)[^。]{0,10}(券|京豆|白条|账号|登录|登陆|验证码|价保|保价|差价|回收|支付|取消订单)"
+)
+_SUMMARY_TRANSIT = (
+    r"(订单|快递|包裹|货)?[^。]{0,8}(为什么|怎么|仍|还|一直|迟迟)?(没|未)(有)?(送到|派送|配送)|物流(信息)?[^。]{0,6}(未|没|不)(更新|动)|"
+    r"一动不动|显示签收[^。]{0,6}(没|未)收到|签收[^。]{0,6}(没|未)收到|(没|未)收到[^。]{0,6}(显示)?签收|催(货|件|派送)|快递员|配送员|上门取[货件]的人"
+)
+_SUMMARY_STOCK = (
+    r"缺货|没货|无货|采购|有货先发|(没|未|不)(有)?发货|少发|漏发|发错|没有说明书|缺(少)?(配件|说明书)|(商家|卖家)[^。]{0,8}(纠纷|不|让取消|拒绝)|"
+    r"赠品|质量(问题|差)|(机器|商品|东西|货)[^。]{0,4}坏"
+)
+
 LABELING_FUNCTIONS: tuple[LabelingFunction, ...] = (
     # merchant: the goods, the packing, the seller's shipping and after-sales
     LabelingFunction("m_quality", "merchant", R(_QUALITY), genres=NOT_CHAT),
@@ -184,6 +212,17 @@ LABELING_FUNCTIONS: tuple[LabelingFunction, ...] = (
     LabelingFunction("g_courier", "logistics", R(_COURIER), genres=frozenset({"review", "complaint"})),
     LabelingFunction("g_courier_fail", "logistics", R(_COURIER_FAILED), genres=frozenset({"chat", "summary"})),
     LabelingFunction("g_agent", "logistics", R(r"催促配送|加急配送|优先配送|丢失|(配送|物流|运输).{0,4}(延迟|异常|延误)|(站点|配送员).{0,6}(催|加急|核实)"), view="a", genres=CHAT),
+    # summaries: the agent's one-line account of the case
+    LabelingFunction("s_routine", "none", R(_SUMMARY_ROUTINE), genres=frozenset({"summary"}), unless=R(_SUMMARY_PROBLEM)),
+    LabelingFunction("s_platform_fail", "platform", R(_SUMMARY_PLATFORM_FAIL), genres=frozenset({"summary"}),
+                     unless=R(r"买错|拍错|忘记|忘了|不小心|填错|写错")),
+    LabelingFunction("s_transit", "logistics", R(_SUMMARY_TRANSIT), genres=frozenset({"summary"}),
+                     unless=R(r"缺货|没货|采购|发货|填错|写错|买错|取消")),
+    LabelingFunction("s_stock", "merchant", R(_SUMMARY_STOCK), genres=frozenset({"summary"}),
+                     unless=R(r"买错|拍错|填错|写错|不想要|不要了|改主意")),
+    # the buyer's own paperwork and schedule, in summaries and in a chat's buyer lines
+    LabelingFunction("c_own_change", "consumer", R(_OWN_CHANGE), genres=frozenset({"summary", "chat"}),
+                     unless=R(r"缺货|没货|无货|不发货|没发货|未发货|质量|坏了|错发|发错|开错|给我开的")),
     # none: taste about a book's content, routine questions, bare praise
     LabelingFunction("n_book", "none", R(_BOOK_TASTE), genres=frozenset({"review"}),
                      unless=R(r"破|旧|脏|盗版|印刷|缺页|少页|错页|装订|纸张|纸质|物流|快递|送货|当当|京东|发货|买错")),

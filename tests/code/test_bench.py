@@ -21,7 +21,8 @@ EXPECTED = {
     "model size on disk (MLflow folder, skops)",
     "score rows/s, naive jieba.lcut pipeline",
     "score rows/s, liability score",
-    "peak memory scoring (RSS, all processes)",
+    "peak memory scoring (PSS, all processes)",
+    "peak memory scoring (RSS summed, shared pages per process)",
     "cold start: load model + score one case",
 }
 

@@ -47,6 +47,12 @@ def test_genre_and_views_split_chat_roles():
         ("买家：什么时候发货\n客服：您好，该商品目前缺货，采购中", "m_ship_agent", "merchant"),
         ("买家：请问发票怎么开\n客服：您好，在订单详情里申请即可", "n_routine", "none"),
         ("买家：地址写错了\n客服：已为您修改地址", "c_agent_cancel", "consumer"),
+        ("用户询问如何绑定京东E卡。", "s_routine", "none"),
+        ("用户反映登录失败，收不到验证码。", "s_platform_fail", "platform"),
+        ("用户反映物流信息三天未更新，询问快递信息。", "s_transit", "logistics"),
+        ("用户表示买的商品缺货，询问多久能有货。", "s_stock", "merchant"),
+        ("用户表示发票信息填写错误，要求重新开发票。", "c_own_change", "consumer"),
+        ("买家：我明天不在家，能改后天送吗\n客服：好的，帮您备注", "c_own_change", "consumer"),
     ],
 )
 def test_labeling_function_votes(text: str, lf: str, label: str):
@@ -58,6 +64,10 @@ def test_unless_and_genre_restrictions_abstain():
     assert "m_quality" not in fired("买家：质量太差\n客服：抱歉")  # the review-genre LF stays out of chats
     assert "n_routine" not in fired("买家：请问怎么还没到，能不能催一下")  # a question with a problem is no routine
     assert "p_mechanics" not in fired("我的[站点x]在哪")  # placeholders are blanked, so [站点x] is no 站点
+    assert "s_routine" not in fired("用户询问订单为什么还没送到。")  # a question about a problem is no routine
+    assert "s_routine" not in fired("买家：请问发票怎么开")  # summary rules stay out of chats
+    assert "s_transit" not in fired("用户表示买错了想取消，询问快递是否还会派送。")  # the buyer's own change
+    assert "c_own_change" not in fired("用户反映商家发错货，要求换货并修改发票。")  # the seller's mistake
 
 
 def test_lf_table_counts_coverage_conflict_accuracy():

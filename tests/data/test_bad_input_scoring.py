@@ -8,38 +8,18 @@ still scored and written, and the bad ones are named in the error at the end (ex
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import pytest
 
 from pipelines.score import UNDECODABLE, score
 from pipelines.tables import InputError
-from pipelines.train import train
 from tests.data.test_bad_input_training import GOOD, GOOD_FRAME, HEADER, csv_text, excel, write
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("trained_store")]
 TEXTS = [t for _, t, _ in GOOD]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def trained_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One small model in a private store for the whole module (the ``mlflow_store`` fixture is per test)."""
-    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
-        train(sample=300)
-        yield uri
-    finally:
-        if previous is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
-        mlflow.set_tracking_uri(None)
 
 
 def _folder_with_bad_file(folder: Path) -> Path:

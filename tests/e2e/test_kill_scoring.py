@@ -6,40 +6,19 @@ under a hidden temporary name and renamed when complete, and the next job remove
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import pytest
 
 from pipelines.config import DEMO_FILE, PROJECT_ROOT
-from pipelines.train import train
 
 pytestmark = pytest.mark.slow
 ROWS = 120_000
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private store holding one small model; the subprocess inherits it through the environment."""
-    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
-        train(sample=300)
-        yield uri
-    finally:
-        if previous is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
-        mlflow.set_tracking_uri(None)
 
 
 def _big_export(folder: Path) -> Path:
@@ -60,7 +39,7 @@ def _score(source: Path, output: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def test_sigkill_mid_scoring_leaves_no_result_and_rerun_completes(store: str, tmp_path: Path):
+def test_sigkill_mid_scoring_leaves_no_result_and_rerun_completes(trained_store: str, tmp_path: Path):
     source = _big_export(tmp_path)
     out_dir = tmp_path / "out"
     output = out_dir / "big.scored.csv"

@@ -144,7 +144,7 @@ def test_cli_scores_and_reports_whole_file_problems(trained: TrainResult, tmp_pa
     path = tmp_path / "in.csv"
     pd.DataFrame({"case_id": ["1", "2"], "text": [LOGISTICS, "我自己拍错尺码了"]}).to_csv(path, index=False)
     runner = CliRunner()
-    done = runner.invoke(app, ["score", str(path), "--output", str(tmp_path / "out.parquet")])
+    done = runner.invoke(app, ["score", str(path), str(tmp_path / "out.parquet")])
     assert done.exit_code == 0, done.output
     assert len(pd.read_parquet(tmp_path / "out.parquet")) == 2
 
