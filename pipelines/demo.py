@@ -308,3 +308,8 @@ def write_demo(path: Path = DEMO_FILE, n_cases: int = 6000, seed: int = 20261125
     path.parent.mkdir(parents=True, exist_ok=True)
     generate(n_cases, seed).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     return path
+
+
+def load_demo(path: Path = DEMO_FILE) -> pd.DataFrame:
+    """The shipped demo corpus as strings (empty cells stay empty strings), as every stage reads it."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)

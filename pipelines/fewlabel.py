@@ -33,6 +33,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from pipelines.config import DEMO_FILE
+from pipelines.demo import load_demo
 from pipelines.model import TEXT_COLUMN, build_pipeline
 from pipelines.realdata import load_unlabeled
 from pipelines.text import clean_texts
@@ -160,7 +161,7 @@ def fit_for_training(
     texts = load_unlabeled(unlabeled)
     demo = None
     if FewLabelSettings.from_params(params).demo_weight > 0 and Path(data).resolve() != DEMO_FILE.resolve():
-        demo = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False)
+        demo = load_demo()
     fit = fit_few_label(train_set["text"], train_set["label"], texts, params, demo=demo)
     fit.lf_table = lf_table(apply_lfs(train_set["text"].tolist()), train_set["label"])
     fit.sources, fit.unlabeled_texts = tuple(str(p) for p in unlabeled), len(texts)

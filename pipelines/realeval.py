@@ -31,6 +31,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from pipelines.baseline import predict_keywords
 from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
+from pipelines.demo import load_demo
 from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelSettings, fit_few_label
 from pipelines.metrics import classification_metrics
@@ -142,7 +143,7 @@ def evaluate_real(
     client = use_store()
     gold = load_gold(real_dir)
     pool = load_pool(real_dir)["text"].tolist()
-    demo = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False)
+    demo = load_demo(DEMO_FILE)
     demo_model = build_pipeline(params).fit(demo[[TEXT_COLUMN]], demo["label"])
     demo_pred = demo_model.predict(gold[[TEXT_COLUMN]])
     frames = []

@@ -60,9 +60,20 @@ def alias_version(client: MlflowClient, alias: str) -> ModelVersion | None:
         return None
 
 
+def download_model(model_uri: str, dst: Path | None = None) -> Path:
+    """A local folder holding the model: the folder itself when ``model_uri`` is one (no copy), else a download."""
+    if Path(model_uri).is_dir():
+        return Path(model_uri)
+    return Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=str(dst) if dst else None))
+
+
+def read_mlmodel(local_dir: Path) -> dict[str, Any]:
+    """The model's MLmodel file (flavors, run id, and the metadata training stored with it)."""
+    return yaml.safe_load((local_dir / "MLmodel").read_text(encoding="utf-8"))
+
+
 def _flavor_conf(local_dir: Path) -> dict[str, Any]:
-    mlmodel = yaml.safe_load((local_dir / "MLmodel").read_text(encoding="utf-8"))
-    return mlmodel.get("flavors", {}).get("sklearn", {})
+    return read_mlmodel(local_dir).get("flavors", {}).get("sklearn", {})
 
 
 def check_model_safe(local_dir: Path, allow_pickle: bool = False) -> None:
@@ -93,7 +104,7 @@ def _deserialization_allowed():
 
 
 def _checked_download(model_uri: str, allow_pickle: bool) -> Path:
-    local_dir = Path(mlflow.artifacts.download_artifacts(model_uri))
+    local_dir = download_model(model_uri)
     check_model_safe(local_dir, allow_pickle)
     return local_dir
 

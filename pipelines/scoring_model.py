@@ -12,17 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 import scipy.sparse as sp
-import yaml
 from mlflow.tracking import MlflowClient
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from pipelines.explain import Explainer
-from pipelines.registry import load_sklearn
+from pipelines.registry import download_model, load_sklearn, read_mlmodel
 from pipelines.tables import InputError
 from pipelines.text import clean_texts
 
@@ -41,18 +39,6 @@ class ModelIdentity:
     name: str
     version: str
     run_id: str
-
-
-def download_model(model_uri: str, dst: Path) -> Path:
-    """A local folder holding the model: the folder itself when ``model_uri`` is one, else a copy in ``dst``."""
-    if Path(model_uri).is_dir():
-        return Path(model_uri)
-    return Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=str(dst)))
-
-
-def read_mlmodel(local_dir: Path) -> dict[str, Any]:
-    """The model's MLmodel file (flavors, run id, and the metadata training stored with it)."""
-    return yaml.safe_load((local_dir / "MLmodel").read_text(encoding="utf-8"))
 
 
 def identify(client: MlflowClient, model_uri: str, mlmodel: dict[str, Any]) -> ModelIdentity:
