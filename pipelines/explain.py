@@ -23,6 +23,9 @@ from pipelines.tokenize import AGENT_PREFIX
 #: Terms shown per row.
 TOP_TERMS = 5
 _WHITESPACE = re.compile(r"\s+")
+#: Rows explained per sort: the row number takes this many high bits of a 63-bit sort key.
+_ROW_BITS = 16
+_SHARE_MASK = (1 << (63 - _ROW_BITS)) - 1
 
 
 def word_term(feature: str) -> str:
@@ -84,6 +87,9 @@ class Explainer:
         """
         features = sp.csr_matrix(features)
         n_rows = features.shape[0]
+        if n_rows > 1 << _ROW_BITS:
+            blocks = range(0, n_rows, 1 << _ROW_BITS)
+            return [t for a in blocks for t in self.top_terms(features[a : a + (1 << _ROW_BITS)], predicted[a:], k)]
         rows = np.repeat(np.arange(n_rows), np.diff(features.indptr))
         share = features.data * self.weights[predicted[rows], features.indices]
         # Summing features into terms is a sparse product; scipy adds up the twins of each row.
@@ -91,9 +97,13 @@ class Explainer:
         rows = np.repeat(np.arange(n_rows), np.diff(by_term.indptr))
         positive = by_term.data > 0
         rows, term, total = rows[positive], by_term.indices[positive], by_term.data[positive]
-        # By row, largest share first, in one stable sort on exact values: a row's order never depends on
-        # the other rows of its batch, so scoring in batches of any size or in parallel gives the same terms.
-        order = np.lexsort((-total, rows))
+        # By row, largest share first, in one integer sort: a positive float64 orders like its bit pattern,
+        # so the row goes in the high bits and the share's leading bits (relative precision 3e-11) below.
+        # The key depends on the row's own values only (ties keep feature order), so scoring in batches of
+        # any size or in parallel gives the same terms.
+        share_bits = total.view(np.int64) >> _ROW_BITS
+        key = (rows.astype(np.int64) << (63 - _ROW_BITS)) | (_SHARE_MASK - share_bits)
+        order = np.argsort(key, kind="stable")
         rows, term, total = rows[order], term[order], total[order]
         top = np.arange(len(rows)) - np.searchsorted(rows, rows) < k
         rows, names, total = rows[top], self.terms[term[top]], total[top]

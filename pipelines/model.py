@@ -120,15 +120,56 @@ def _word_features(
 ) -> Batch:
     """The word n-grams of a batch of documents, factorized.
 
-    Top-level and free of the vectorizer, so a worker process receives only the tokenizer and the texts.
+    Tokens are factorized once; an n-gram is then its token ids packed into one integer, so only the
+    batch's distinct n-grams are ever joined into strings (most occurrences repeat). Top-level and free of
+    the vectorizer, so a worker process receives only the tokenizer and the texts.
     """
     lengths = np.empty(len(docs), dtype=np.int64)
     flat: list[str] = []
     for i, doc in enumerate(docs):
-        grams = _ngrams(tokenizer(doc), ngram_range, stop_words)
-        lengths[i] = len(grams)
-        flat += grams
-    return _factorized(lengths, flat)
+        tokens = tokenizer(doc)
+        if stop_words is not None:
+            tokens = [w for w in tokens if w not in stop_words]
+        lengths[i] = len(tokens)
+        flat += tokens
+    token_ids, tokens = pd.factorize(np.asarray(flat, dtype=object))
+    tokens = np.asarray(tokens, dtype=object)
+    doc = np.repeat(np.arange(len(docs)), lengths)
+    room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(flat))  # tokens left in the document
+    rows, ids, names = [], [], []
+    for n in range(ngram_range[0], ngram_range[1] + 1):
+        start = np.flatnonzero(room >= n)
+        gram_ids, gram_names = _ngram_ids(token_ids, tokens, start, n)
+        rows.append(doc[start])
+        ids.append(gram_ids + sum(map(len, names)))
+        names.append(gram_names)
+    # Distinct n-grams of different lengths can only read the same if a token holds a space; merge them then.
+    merged, features = pd.factorize(np.concatenate(names) if names else np.array([], dtype=object))
+    return (
+        len(docs),
+        np.concatenate(rows) if rows else np.array([], dtype=np.int64),
+        merged[np.concatenate(ids)] if ids else np.array([], dtype=np.int64),
+        np.asarray(features, dtype=object),
+    )
+
+
+def _ngram_ids(token_ids: np.ndarray, tokens: np.ndarray, start: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n``-grams starting at ``start`` as ids into their distinct strings (tokens joined by spaces)."""
+    if n == 1:
+        return token_ids[start], tokens
+    if len(tokens) ** n >= 2**63:  # ids would not fit one integer: join every occurrence instead
+        joined = [" ".join(tokens[token_ids[first + k]] for k in range(n)) for first in start.tolist()]
+        ids, uniques = pd.factorize(np.asarray(joined, dtype=object))
+        return ids, np.asarray(uniques, dtype=object)
+    code = token_ids[start].astype(np.int64)
+    for k in range(1, n):
+        code = code * len(tokens) + token_ids[start + k]
+    ids, distinct = pd.factorize(code)
+    parts = []
+    for _ in range(n):
+        distinct, part = np.divmod(distinct, len(tokens))
+        parts.append(tokens[part])
+    return ids, np.asarray([" ".join(gram) for gram in zip(*reversed(parts), strict=True)], dtype=object)
 
 
 def _ngrams(tokens: list[str], ngram_range: tuple[int, int], stop_words: frozenset[str] | None) -> list[str]:

@@ -395,8 +395,17 @@ def scored_chunks(
 
 
 def frame_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """A chunk's case texts, its row → case map and row-level errors (see :func:`chat_cases`)."""
-    return (chat_cases if cols.role is not None else single_cases)(frame, cols)
+    """A chunk's distinct case texts, its row → case map and row-level errors (see :func:`chat_cases`).
+
+    Exports repeat texts (default reviews, template complaints, the same chat exported twice); a text is
+    scored once per chunk and its scores go to every row that holds it. A case's scores depend on its
+    text alone, so this changes no output, only the work.
+    """
+    texts, case_of_row, row_error = (chat_cases if cols.role is not None else single_cases)(frame, cols)
+    codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
+    if len(distinct) == len(texts):
+        return texts, case_of_row, row_error
+    return distinct.tolist(), np.where(case_of_row < 0, -1, codes[case_of_row]), row_error
 
 
 def scores_frame(

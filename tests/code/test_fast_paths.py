@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +17,7 @@ from pipelines import model as model_module
 from pipelines.config import load_params
 from pipelines.demo import generate
 from pipelines.model import TRUSTED_TYPES, FastTfidfVectorizer, _pack_strings, _unpack_strings, build_pipeline
-from pipelines.text import _mask_once, clean_texts, mask
+from pipelines.text import _ASCII_LOWER, _BLANKS, _INVISIBLE, _LINE_BREAKS, _mask_once, clean_texts, mask, normalize
 from pipelines.tokenize import tokenize
 
 SETTINGS = [
@@ -70,6 +72,21 @@ def test_mask_shortcut_changes_nothing(text: str) -> None:
     assert mask(text) == slow
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(
+        st.sampled_from("AaJjZz\u030c\u0301\u0338ｆＵＬＬ１２ﬁ①㍿ \t\n\r\u200b退货Ǆǆ，：！？；（）～=<"), max_size=30
+    )
+    | st.text(max_size=30)
+)
+def test_normalize_shortcuts_change_nothing(text: str) -> None:
+    # The plain definition: NFKC always, ASCII lower-case always, NFKC again.
+    slow = unicodedata.normalize("NFKC", _INVISIBLE.sub("", _LINE_BREAKS.sub("\n", text)))
+    slow = unicodedata.normalize("NFKC", slow.translate(_ASCII_LOWER))
+    lines = (line.strip() for line in _BLANKS.sub(" ", slow).split("\n"))
+    assert normalize(text) == "\n".join(line for line in lines if line)
+
+
 def test_saved_pipeline_trusts_only_project_types_and_loads_identical(texts: list[str]) -> None:
     labels = [*generate(1200, seed=5)["label"], "none", "none", "none"]
     frame = pd.DataFrame({"text": texts})
@@ -85,3 +102,14 @@ def test_saved_pipeline_trusts_only_project_types_and_loads_identical(texts: lis
 
 def _vectorizers(pipe: Pipeline) -> list[tuple[str, FastTfidfVectorizer]]:
     return pipe.named_steps["select"].named_transformers_["text"].named_steps["features"].transformer_list
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 41])  # 3 distinct tokens: 3**41 ids overflow an int64, so strings are joined
+def test_word_ngram_ids_read_back_as_joined_tokens(n: int) -> None:
+    tokens = np.array(["快递", "慢", "a"], dtype=object)
+    token_ids = np.array([0, 1, 2, 0, 0, 1, 2] * 7)
+    start = np.arange(len(token_ids) - n + 1)
+    ids, names = model_module._ngram_ids(token_ids, tokens, start, n)
+    expected = [" ".join(tokens[token_ids[i : i + n]]) for i in start]
+    assert [names[i] for i in ids] == expected
+    assert len(set(names)) == len(names)
