@@ -11,7 +11,11 @@ and from extra rows with a smaller weight:
   not drown the rare parties in merchant reviews;
 - pseudo-labels (self-training): the labeled-only model labels the unlabeled texts; again the most
   confident per class are kept;
-- the demo corpus, whose synthetic cases cover chat and platform wording the labeled export lacks.
+- the demo corpus, whose synthetic cases cover chat and platform wording the labeled export lacks;
+- teacher labels on the unlabeled chats and summaries: the bag of words learns little from a few hundred
+  chats, while the labeling functions encode their cues (an agent's 缺货/为您取消, a summary's 用户询问…), so
+  a second model on [TF-IDF | LF firings] is averaged with the first fit and labels those texts; the final
+  fit learns them as ordinary rows, so the deployed model stays a plain TF-IDF pipeline (distillation).
 
 :func:`fit_few_label` sees only the cases it is given, so cross-validation that calls it per fold is honest.
 """
@@ -37,7 +41,7 @@ from pipelines.demo import load_demo
 from pipelines.model import TEXT_COLUMN, build_pipeline
 from pipelines.realdata import load_unlabeled
 from pipelines.text import clean_texts
-from pipelines.weak import LabelModel, apply_lfs, genre_of, lf_table
+from pipelines.weak import LabelModel, apply_lfs, genre_of, indicators, lf_table
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +59,16 @@ class FewLabelSettings:
     demo_weight: float = 0.0
     #: Demo rows of these genres (as :func:`pipelines.weak.genre_of` reads the text) get this weight instead.
     demo_genre_weights: dict[str, float] = field(default_factory=dict)
+    #: Weight of the unlabeled texts of ``teacher_genres`` labeled by the TF-IDF + LF teacher (0 = off).
+    teacher_weight: float = 0.0
+    teacher_genres: tuple[str, ...] = ()
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FewLabelSettings:
         """Settings from the ``[fewlabel]`` table of the hyperparameters (defaults where absent)."""
-        return cls(**params.get("fewlabel", {}))
+        table = dict(params.get("fewlabel", {}))
+        table["teacher_genres"] = tuple(table.get("teacher_genres", ()))
+        return cls(**table)
 
 
 @dataclass
@@ -102,6 +111,22 @@ def _frame(texts: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({TEXT_COLUMN: list(texts)})
 
 
+def _with_lfs(x: sp.spmatrix, votes: np.ndarray) -> sp.csr_matrix:
+    """TF-IDF rows with one 0/1 column per labeling function appended (the teacher's features)."""
+    return sp.hstack([x, sp.csr_matrix(indicators(votes))]).tocsr()
+
+
+def mean_proba(models: Sequence[tuple[Any, sp.spmatrix]], classes: np.ndarray) -> np.ndarray:
+    """The mean of the models' class probabilities on their own features, columns in ``classes`` order.
+
+    Aligning by class name keeps the average right when one model never saw a class.
+    """
+    total = np.zeros((models[0][1].shape[0], len(classes)))
+    for model, x in models:
+        total[:, np.searchsorted(classes, model.classes_)] += model.predict_proba(x)
+    return total / len(models)
+
+
 def fit_few_label(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -110,7 +135,8 @@ def fit_few_label(
     *,
     demo: pd.DataFrame | None = None,
 ) -> FewLabelFit:
-    """Fit the pipeline on labeled texts plus weighted weak, pseudo-labeled and (optionally) demo rows.
+    """Fit the pipeline on labeled texts plus weighted weak, pseudo-labeled, (optionally) demo and
+    teacher-labeled rows (the unlabeled texts of ``teacher_genres``, labeled after a first fit).
 
     ``demo`` is a labeled case table (``text``, ``label``) used when ``demo_weight`` is positive.
     """
@@ -122,33 +148,55 @@ def fit_few_label(
     model = build_pipeline(params)
     features, clf = model.named_steps["select"], model.named_steps["clf"]
     x_labeled = features.fit_transform(_frame(texts))
+    votes = apply_lfs(texts) if settings.weak_weight > 0 or settings.teacher_weight > 0 else None
     blocks, targets, weights = [x_labeled], [y], [np.ones(len(y))]
     extra: dict[str, dict[str, int]] = {}
 
-    def add(source: str, x: sp.spmatrix, rows_labels: np.ndarray, weight: float) -> None:
+    def add(source: str, x: sp.spmatrix, rows_labels: np.ndarray, weight: float | np.ndarray) -> None:
         blocks.append(x)
         targets.append(rows_labels)
-        weights.append(np.full(len(rows_labels), weight))
+        weights.append(np.broadcast_to(weight, len(rows_labels)).astype(float))
         extra[source] = pd.Series(rows_labels).value_counts().to_dict() if len(rows_labels) else {}
 
-    if pool and (settings.weak_weight > 0 or settings.self_weight > 0):
-        x_pool = features.transform(_frame(pool))
-        if settings.weak_weight > 0:
-            label_model = LabelModel().fit(apply_lfs(texts), y)
-            weak, confidence = label_model.predict(apply_lfs(pool))
-            rows = top_per_class(weak, confidence, settings.weak_threshold, settings.weak_per_class)
-            add("weak", x_pool[rows], weak[rows], settings.weak_weight)
-        if settings.self_weight > 0:
-            teacher = clone(clf).fit(x_labeled, y)
-            proba = teacher.predict_proba(x_pool)
-            pseudo = teacher.classes_[proba.argmax(axis=1)].astype(object)
-            rows = top_per_class(pseudo, proba.max(axis=1), settings.self_threshold, settings.self_per_class)
-            add("self", x_pool[rows], pseudo[rows], settings.self_weight)
+    uses_pool = settings.weak_weight > 0 or settings.self_weight > 0 or settings.teacher_weight > 0
+    x_pool = features.transform(_frame(pool)) if pool and uses_pool else None
+    if x_pool is not None and settings.weak_weight > 0:
+        label_model = LabelModel().fit(votes, y)
+        weak, confidence = label_model.predict(apply_lfs(pool))
+        rows = top_per_class(weak, confidence, settings.weak_threshold, settings.weak_per_class)
+        add("weak", x_pool[rows], weak[rows], settings.weak_weight)
+    if x_pool is not None and settings.self_weight > 0:
+        teacher = clone(clf).fit(x_labeled, y)
+        proba = teacher.predict_proba(x_pool)
+        pseudo = teacher.classes_[proba.argmax(axis=1)].astype(object)
+        rows = top_per_class(pseudo, proba.max(axis=1), settings.self_threshold, settings.self_per_class)
+        add("self", x_pool[rows], pseudo[rows], settings.self_weight)
+    demo_block: tuple[sp.spmatrix, np.ndarray, np.ndarray, list[str]] | None = None
     if demo is not None and settings.demo_weight > 0:
-        add("demo", features.transform(demo[[TEXT_COLUMN]]), demo["label"].to_numpy(dtype=object), settings.demo_weight)
-        weights[-1] = demo_weights(demo[TEXT_COLUMN], settings)
+        demo_texts = demo[TEXT_COLUMN].tolist()
+        demo_block = (
+            features.transform(demo[[TEXT_COLUMN]]),
+            demo["label"].to_numpy(dtype=object),
+            demo_weights(demo_texts, settings),
+            demo_texts,
+        )
+        add("demo", *demo_block[:3])
 
     clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
+    if x_pool is not None and settings.teacher_weight > 0 and settings.teacher_genres:
+        genres = np.array([genre_of(text) for text in clean_texts(pool)])
+        rows = np.flatnonzero(np.isin(genres, settings.teacher_genres))
+        lf_x, lf_y, lf_w = [_with_lfs(x_labeled, votes)], [y], [np.ones(len(y))]
+        if demo_block is not None:
+            lf_x.append(_with_lfs(demo_block[0], apply_lfs(demo_block[3])))
+            lf_y.append(demo_block[1])
+            lf_w.append(demo_block[2])
+        lf_model = clone(clf).fit(sp.vstack(lf_x).tocsr(), np.concatenate(lf_y), sample_weight=np.concatenate(lf_w))
+        classes = np.union1d(clf.classes_, lf_model.classes_)
+        x_rows = x_pool[rows]
+        proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, apply_lfs([pool[i] for i in rows])))], classes)
+        add("teacher", x_rows, classes[proba.argmax(axis=1)].astype(object), settings.teacher_weight)
+        clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
     log.info("few-label fit: %d labeled cases, extra rows %s", len(texts), extra)
     return FewLabelFit(model, extra)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pipelines.fewlabel import FewLabelSettings, demo_weights, top_per_class
+from pipelines.fewlabel import FewLabelSettings, demo_weights, mean_proba, top_per_class
 from pipelines.weak import (
     ABSTAIN,
     LABELING_FUNCTIONS,
@@ -102,3 +102,28 @@ def test_demo_weights_follow_the_genre_read_from_the_text():
     assert list(demo_weights(texts, plain)) == [0.3] * 4
     by_genre = FewLabelSettings(demo_weight=0.3, demo_genre_weights={"chat": 2.0, "summary": 1.5})
     assert list(demo_weights(texts, by_genre)) == [2.0, 1.5, 0.3, 0.3]
+
+
+class _Fixed:
+    """A fitted-classifier stand-in: fixed probabilities over its own classes."""
+
+    def __init__(self, classes: list[str], proba: list[list[float]]):
+        self.classes_, self.proba = np.array(classes, dtype=object), np.array(proba)
+
+    def predict_proba(self, x):
+        return self.proba
+
+
+def test_mean_proba_aligns_classes_by_name():
+    classes = np.array(["consumer", "merchant", "none"], dtype=object)
+    full = _Fixed(["consumer", "merchant", "none"], [[0.2, 0.6, 0.2]])
+    partial = _Fixed(["merchant", "none"], [[0.0, 1.0]])  # never saw consumer
+    assert mean_proba([(full, np.zeros((1, 2))), (partial, np.zeros((1, 3)))], classes).tolist() == [[0.1, 0.3, 0.6]]
+
+
+def test_teacher_settings_read_from_params_and_off_by_default():
+    assert FewLabelSettings.from_params({}).teacher_weight == 0.0
+    settings = FewLabelSettings.from_params(
+        {"fewlabel": {"teacher_weight": 1.0, "teacher_genres": ["chat", "summary"]}}
+    )
+    assert settings.teacher_genres == ("chat", "summary") and settings.teacher_weight == 1.0

@@ -119,7 +119,7 @@ def test_train_with_unlabeled_logs_the_lf_table(mini_real: Path, mlflow_store: s
     assert [row[0] for row in table["data"]] == list(LF_NAMES)
     assert {"coverage", "conflict_rate", "accuracy"} <= set(table["columns"])
     extra = json.loads((Path(path) / "extra_rows.json").read_text(encoding="utf-8"))
-    assert set(extra) == {"weak", "self"}
+    assert set(extra) == {"weak", "self", "teacher"}  # the pool has a chat and a summary
     mlflow.set_tracking_uri(None)
 
 

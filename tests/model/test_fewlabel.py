@@ -7,6 +7,8 @@ from pipelines.config import DEMO_FILE, load_params
 from pipelines.fewlabel import fit_few_label
 from pipelines.model import TEXT_COLUMN
 from pipelines.realeval import party_macro_f1
+from pipelines.text import clean_texts
+from pipelines.weak import genre_of
 
 pytestmark = pytest.mark.slow
 
@@ -37,5 +39,13 @@ def test_fitted_model_keeps_the_pipeline_shape(split):
     labeled, unlabeled, _ = split
     fit = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), load_params())
     assert [name for name, _ in fit.model.steps] == ["select", "clf"]
-    assert set(fit.extra_rows) == {"weak", "self"}  # no demo rows: none were given
+    assert set(fit.extra_rows) == {"weak", "self", "teacher"}  # no demo rows: none were given
     assert sum(fit.extra_rows["self"].values()) > 0
+
+
+def test_teacher_labels_every_unlabeled_chat_and_summary_and_nothing_else(split):
+    labeled, unlabeled, _ = split
+    fit = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), load_params())
+    genres = [genre_of(text) for text in clean_texts(unlabeled["text"].drop_duplicates().tolist())]
+    assert sum(fit.extra_rows["teacher"].values()) == sum(g in ("chat", "summary") for g in genres) > 0
+    assert len(fit.extra_rows["teacher"]) >= 3  # the teacher spreads over parties, not one class
