@@ -40,10 +40,13 @@ def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         values = out[column]
-        if values.dtype == object:
-            risky = np.fromiter(
-                (isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values), dtype=bool, count=len(values)
-            )
+        if values.dtype == object:  # each distinct value checked once: score columns repeat a few values
+            try:
+                codes, distinct = pd.factorize(values)
+            except TypeError:  # unhashable cells (a JSON list): every cell checked
+                codes, distinct = np.arange(len(values)), values.to_numpy()
+            checked = [isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in distinct]
+            risky = np.append(np.asarray(checked, dtype=bool), False)[codes]  # code -1 (missing) reads False
         elif pd.api.types.is_string_dtype(values):  # pandas' own text dtype: checked in one vectorized call
             risky = values.str.startswith(FORMULA_STARTS).fillna(False).to_numpy(dtype=bool)
         else:
@@ -95,6 +98,8 @@ def _csv_table(frame: pd.DataFrame) -> pa.Table:
             cells = pa.array(np.where(values.to_numpy(dtype=bool), "True", "False"))
         elif isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
             cells = pa.array(values.astype("string"), from_pandas=True)
+        elif values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            cells = pa.array(values, type=pa.string(), from_pandas=True)
         elif values.dtype == object:
             cells = pa.array(
                 [v if isinstance(v, str) else None if is_missing(v) else str(v) for v in values],

@@ -83,3 +83,21 @@ def test_failed_write_leaves_no_file_and_keeps_the_previous_result(tmp_path: Pat
 def test_unknown_output_format_is_refused(tmp_path: Path):
     with pytest.raises(InputError, match=r"cannot write '\.doc'"), atomic_table(tmp_path / "out.doc"):
         pass
+
+
+def test_csv_cells_of_any_python_type(tmp_path: Path):
+    # An XLSX or JSON Lines export can hold numbers, lists and missing values in one column.
+    frame = pd.DataFrame(
+        {
+            "mixed": pd.Series([[1, 2], "=sum", None, float("nan"), 3, "ok"], dtype=object),
+            "flag": [True, False, True, True, False, True],
+            "p": [0.25, float("nan"), 1.0, 0.5, 0.0, 1e-7],
+        }
+    )
+    path = tmp_path / "out.csv"
+    with atomic_table(path) as writer:
+        writer.write(frame)
+    back = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert back["mixed"].tolist() == ["[1, 2]", "'=sum", "", "", "3", "ok"]
+    assert back["flag"].tolist() == ["True", "False", "True", "True", "False", "True"]
+    assert pd.to_numeric(back["p"].replace("", None)).tolist()[2:] == [1.0, 0.5, 0.0, 1e-7]
