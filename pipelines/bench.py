@@ -111,13 +111,27 @@ def text_pool(real_dir: Path | None = None) -> list[str]:
     return texts
 
 
-def write_cases(texts: Sequence[str], n: int, path: Path, seed: int) -> Path:
-    """A CSV of ``n`` cases (``case_id,text``) resampled with replacement from ``texts``."""
+@dataclass(frozen=True)
+class ScoreFile:
+    """A file to score: its label in the table, its rows, and what it is compared with."""
+
+    label: str
+    rows: int
+    path: Path
+    kind: str = "plain"  # "naive": also scored by the naive pipeline; "complaint"; "memory": peak memory too
+
+
+def write_cases(texts: Sequence[str], n: int, path: Path, seed: int, label: str, kind: str = "plain") -> ScoreFile:
+    """A CSV of ``n`` cases (``case_id,text``) resampled with replacement from ``texts``.
+
+    Resampling repeats texts, and the scorer scores a text once per chunk, so the table names how many
+    distinct texts each file holds: a file of all-distinct texts would score more slowly.
+    """
     picks = np.random.default_rng(seed).integers(0, len(texts), n)
     pool = np.asarray(texts, dtype=object)
     frame = pd.DataFrame({"case_id": [f"B{i:07d}" for i in range(n)], "text": pool[picks]})
     frame.to_csv(path, index=False, encoding="utf-8")
-    return path
+    return ScoreFile(f"{label} ({frame['text'].nunique():,} distinct)", n, path, kind)
 
 
 # --- measurements ----------------------------------------------------------------------------------------
@@ -277,16 +291,6 @@ def _child(task: str, *args: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1]) | {"wall": wall}
 
 
-@dataclass(frozen=True)
-class ScoreFile:
-    """A file to score: its label in the table, its rows, and what it is compared with."""
-
-    label: str
-    rows: int
-    path: Path
-    kind: str = "plain"  # "naive": also scored by the naive pipeline; "complaint"; "memory": peak memory too
-
-
 def bench_score(model_dir: Path, naive_file: Path, files: Sequence[ScoreFile], workdir: Path) -> list[Row]:
     """End-to-end rows/s (file in, file out) of the scorer and of the naive pipeline, peak memory, cold start."""
     store = f"sqlite:///{workdir / 'scoring-mlflow.db'}"  # scoring jobs log runs; keep them out of the project
@@ -330,20 +334,17 @@ def run_bench(sizes: BenchSizes, workdir: Path) -> list[Row]:
     train_rows, model_dir, naive_file = bench_train(cases, sizes.train, workdir)
     rows += train_rows
     lo, hi = COMPLAINT_CHARS
-    complaints = [t for t in pool if lo <= len(t) <= hi]
-    files = [
-        ScoreFile(f"{n:,} cases", n, write_cases(pool, n, workdir / f"cases-{n}.csv", sizes.seed + n))
-        for n in sizes.score[:-1]
-    ]
+    # Real texts of complaint length are few (about 9,000 distinct): the generated cases of that length are
+    # added so that the file is not mostly repeats, which would flatter the scorer.
+    complaints = [t for t in [*pool, *cases["text"]] if lo <= len(t) <= hi]
+    files = [write_cases(pool, n, workdir / f"cases-{n}.csv", sizes.seed + n, f"{n:,} cases") for n in sizes.score[:-1]]
     n = sizes.score[-1]
-    files.append(
-        ScoreFile(f"{n:,} cases", n, write_cases(pool, n, workdir / f"cases-{n}.csv", sizes.seed + n), "naive")
-    )
+    files.append(write_cases(pool, n, workdir / f"cases-{n}.csv", sizes.seed + n, f"{n:,} cases", "naive"))
     n = sizes.complaint_rows
-    path = write_cases(complaints, n, workdir / "complaints.csv", sizes.seed)
-    files.append(ScoreFile(f"{n:,} complaint-length", n, path, "complaint"))
+    label = f"{n:,} complaint-length"
+    files.append(write_cases(complaints, n, workdir / "complaints.csv", sizes.seed, label, "complaint"))
     n = sizes.memory_rows
-    files.append(ScoreFile(f"{n:,} cases", n, write_cases(pool, n, workdir / "cases-memory.csv", sizes.seed), "memory"))
+    files.append(write_cases(pool, n, workdir / "cases-memory.csv", sizes.seed, f"{n:,} cases", "memory"))
     log.info("scoring %s", ", ".join(f.label for f in files))
     return rows + bench_score(model_dir, naive_file, files, workdir)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import mlflow
@@ -35,7 +36,8 @@ def test_bench_fills_every_row_and_logs_a_run(tmp_path: Path, mlflow_store: str)
     assert measures >= EXPECTED
     assert any(m.startswith("tokenize MB/s, rjieba,") and m.endswith("processes") for m in measures)
     sizes = {r.size for r in rows if r.measure == "score rows/s, liability score"}
-    assert sizes == {"200 cases", "400 cases", "300 complaint-length", "500 cases"}
+    assert {s.split(" (")[0] for s in sizes} == {"200 cases", "400 cases", "300 complaint-length", "500 cases"}
+    assert all(re.fullmatch(r".+ \([\d,]+ distinct\)", s) for s in sizes), sizes
     for row in rows:
         assert math.isfinite(row.value), row
         if row.measure != "train time growth exponent (1 = linear)":  # tiny fits may not grow at all
