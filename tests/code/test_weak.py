@@ -30,6 +30,8 @@ def test_genre_and_views_split_chat_roles():
     chat = "买家：我的快递还没到\n客服：亲，已为您催促配送\n买家：好的"
     assert genre_of(chat) == "chat"
     assert genre_of("用户询问发票怎么开。") == "summary"
+    assert genre_of("商家询问圆通的电子面单为何不能出库。") == "summary"  # a seller's enquiry
+    assert genre_of("商家发货太慢了") == "review"
     assert genre_of("标题\n正文") == "complaint"
     assert genre_of("质量太差了") == "review"
     views = views_of(chat)
@@ -53,6 +55,18 @@ def test_genre_and_views_split_chat_roles():
         ("用户表示买的商品缺货，询问多久能有货。", "s_stock", "merchant"),
         ("用户表示发票信息填写错误，要求重新开发票。", "c_own_change", "consumer"),
         ("买家：我明天不在家，能改后天送吗\n客服：好的，帮您备注", "c_own_change", "consumer"),
+        ("买家：房子没装修好，帮我改下发货时间吧", "c_own_change", "consumer"),
+        ("买家：我的电话变为新号码了", "c_own_change", "consumer"),
+        ("买家：取消这个订单", "c_own", "consumer"),
+        ("买家：什么时候能到\n客服：预计明天送达", "g_when", "logistics"),
+        ("买家：什么时候发货\n客服：您的商品正在调货中，预计三天内有货", "m_ship_agent", "merchant"),
+        ("买家：手机充不上电了", "m_quality_chat", "merchant"),
+        ("用户询问维修费用怎么算。", "m_aftersales", "merchant"),
+        ("用户表示买了六包糖但只收到了五包。", "m_wrong_item", "merchant"),
+        ("买家：说给我十元的券，只收到五元", "p_fail_chat", "platform"),
+        ("买家：降价了为什么不给价保", "p_price_dispute", "platform"),
+        ("买家：请开发票", "n_invoice", "none"),
+        ("买家：客户申请换货，后台怎么处理\n客服：尊敬的商家朋友，您好", "n_seller_side", "none"),
     ],
 )
 def test_labeling_function_votes(text: str, lf: str, label: str):
@@ -68,6 +82,10 @@ def test_unless_and_genre_restrictions_abstain():
     assert "s_routine" not in fired("买家：请问发票怎么开")  # summary rules stay out of chats
     assert "s_transit" not in fired("用户表示买错了想取消，询问快递是否还会派送。")  # the buyer's own change
     assert "c_own_change" not in fired("用户反映商家发错货，要求换货并修改发票。")  # the seller's mistake
+    assert "p_mechanics" not in fired("买家：没收到货，系统显示已签收")  # a signed-for parcel is the courier's
+    assert "g_when" not in fired("买家：什么时候发货，明天能到吗")  # dispatch is the seller's
+    assert "m_seller" not in fired("用户询问维修费用怎么算。")  # a summary's bare after-sales word is no refusal
+    assert "m_quality_chat" not in fired("买家：这款保修几年")  # a warranty question is no defect
 
 
 def test_lf_table_counts_coverage_conflict_accuracy():
