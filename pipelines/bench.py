@@ -50,7 +50,7 @@ COMPLAINT_CHARS = (60, 140)
 #: Rows per task when tokenizing across processes: big enough that pickling overhead stays small.
 TOKENIZE_CHUNK = 2_000
 #: The memory figure with a target: peak PSS summed over the scorer and its workers (shared pages counted
-#: once), sampled every 0.1 s, and never below the largest single-process ``ru_maxrss`` (a floor for the sum).
+#: once), sampled every 0.1 s, and never below the largest single-process peak RSS (a floor for the sum).
 MEMORY_MEASURE = "peak memory scoring (PSS, all processes)"
 #: An exemplary complaint for the cold start.
 ONE_CASE = "我在京东买的手机，快递三天了还没到，物流一直不更新，联系快递员也不接电话"
@@ -310,7 +310,7 @@ def bench_score(model_dir: Path, naive_file: Path, files: Sequence[ScoreFile], w
         else:
             rows.append(Row(measure, file.label, rows_s, "rows/s"))
         if file.kind == "memory":
-            # A short peak of one process can fall between samples; its own ru_maxrss is a floor for the tree.
+            # A short peak of one process can fall between samples; its own peak RSS is a floor for the tree.
             peak = max(ours["pss_mb"], ours["maxrss_mb"])
             rows.append(Row(MEMORY_MEASURE, file.label, peak, "MB", None, "<1,500 MB", peak < 1500))
             rows.append(
@@ -415,9 +415,15 @@ def log_run(rows: Sequence[Row], sizes: BenchSizes, table_file: Path) -> str:
 
 
 def _peak_mb() -> float:
-    """Peak resident memory of this process and of its finished children (Linux reports KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Peak resident memory of this process and of its finished children (its scoring workers), in MiB.
+
+    This process's own peak is the high-water mark of its address space (``VmHWM``), not its ``ru_maxrss``:
+    Linux carries the spawning process's peak over an exec into ``ru_maxrss``, so a child started by a bench
+    that had trained a 100,000-case model reported that 1.7 GB as its own peak.
+    """
+    status = Path("/proc/self/status").read_text()
+    own = int(status.split("VmHWM:")[1].split()[0])  # KiB
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # forked, never exec'd: their own
     return max(own, children) / 1024
 
 
@@ -492,7 +498,6 @@ def _child_task(task: str, args: list[str]) -> dict[str, float]:
             "pss_mb": pss,
             "rss_sum_mb": rss,
             "maxrss_mb": _peak_mb(),
-            "maxrss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "cpu_seconds": sum(r.ru_utime + r.ru_stime for r in cpu),
         }
     if task == "naive":

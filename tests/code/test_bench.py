@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import mlflow
@@ -56,3 +58,17 @@ def test_bench_fills_every_row_and_logs_a_run(tmp_path: Path, mlflow_store: str)
     assert mlflow.get_experiment(run.info.experiment_id).name == EXPERIMENT
     assert {r.key for r in rows} <= set(run.data.metrics)
     assert run.data.params["cores"]
+
+
+def test_peak_memory_of_a_child_is_its_own_not_its_spawners() -> None:
+    # Linux keeps the spawning process's peak in a child's ru_maxrss across exec; the bench must not report it.
+    ballast = bytearray(800 * 1024 * 1024)
+    ballast[::4096] = b"\1" * len(ballast[::4096])  # touch every page, so it is resident
+    child = subprocess.run(
+        [sys.executable, "-c", "from pipelines.bench import _peak_mb; print(_peak_mb())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert float(child.stdout.strip().splitlines()[-1]) < 600, "a child reported its spawner's 800 MB"
+    del ballast
