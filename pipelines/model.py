@@ -301,11 +301,9 @@ class FastTfidfVectorizer(TfidfVectorizer):
         """The documents analyzed and factorized batch by batch; word batches across processes when large."""
         batches = [docs[i : i + BATCH_DOCS] for i in range(0, len(docs), BATCH_DOCS)]
         if self._packed_chars():
-            for batch in batches:
-                texts = [self._white_spaces.sub(" ", d) for d in batch]  # scikit-learn's char preprocessing
-                rows, codes = _pack_char_ngrams(texts, self.ngram_range)
+            for n_docs, rows, codes in self._char_codes(docs):
                 ids, uniques = pd.factorize(codes)
-                yield len(batch), rows, ids, uniques
+                yield n_docs, rows, ids, uniques
             return
         if self.analyzer == "word" and self.tokenizer is not None and self._plain_text():
             stop = self.get_stop_words()
@@ -321,6 +319,12 @@ class FastTfidfVectorizer(TfidfVectorizer):
             lengths = np.fromiter(map(len, features), dtype=np.int64, count=len(features))
             yield _factorized(lengths, [f for doc in features for f in doc])
 
+    def _char_codes(self, docs: list[str]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Per batch of documents: its size and every character n-gram as (row, packed code)."""
+        for i in range(0, len(docs), BATCH_DOCS):
+            texts = [self._white_spaces.sub(" ", d) for d in docs[i : i + BATCH_DOCS]]  # scikit-learn's preprocessing
+            yield len(texts), *_pack_char_ngrams(texts, self.ngram_range)
+
     def _count_vocab(self, raw_documents: Iterable[Any], fixed_vocab: bool) -> tuple[dict[str, int], Any]:
         """scikit-learn's counting step (vocabulary and document-term counts), one batch of arrays at a time."""
         docs = list(raw_documents)
@@ -328,16 +332,19 @@ class FastTfidfVectorizer(TfidfVectorizer):
             return super()._count_vocab(docs, fixed_vocab)
         packed = self._packed_chars()
         blocks: list[sp.csr_array] = []
-        if fixed_vocab:
+        if fixed_vocab and packed:
+            # Looking every code up in the vocabulary's hash index is one pass; factorizing first would be two.
+            index, columns = _code_index(self.vocabulary_)
+            for n_docs, rows, codes in self._char_codes(docs):
+                found = index.get_indexer(codes)
+                kept = found >= 0
+                blocks.append(_count_matrix(n_docs, rows[kept], columns[found[kept]], len(self.vocabulary_)))
             vocabulary = self.vocabulary_
+        elif fixed_vocab:
+            vocabulary = self.vocabulary_
+            get = vocabulary.get
             for n_docs, rows, ids, uniques in self._batches(docs):
-                if packed:
-                    index, columns = _code_index(vocabulary)
-                    found = index.get_indexer(uniques)
-                    column_of = np.where(found >= 0, columns[found], -1)
-                else:
-                    get = vocabulary.get
-                    column_of = np.fromiter([get(u, -1) for u in uniques], dtype=np.int64, count=len(uniques))
+                column_of = np.fromiter([get(u, -1) for u in uniques], dtype=np.int64, count=len(uniques))
                 found = column_of[ids]
                 kept = found >= 0
                 blocks.append(_count_matrix(n_docs, rows[kept], found[kept], len(vocabulary)))

@@ -32,7 +32,7 @@ def test_shares_are_value_times_weight_of_the_predicted_class():
     assert set(shown) == set(expected), "every positive contribution, and nothing else"
     for name, value in expected.items():
         assert float(shown[name]) == round(value, 2)
-    assert list(shown) == sorted(expected, key=lambda n: -expected[n]), "largest first"
+    assert list(shown) == sorted(expected, key=lambda n: (-expected[n], n)), "largest first, equal ones by name"
 
 
 def test_word_and_char_twins_are_summed_and_k_is_respected():
@@ -60,3 +60,22 @@ def test_terms_read_as_words():
     assert word_term("好的 客服|稍等") == "好的客服|稍等"
     assert char_term("，\n") == ""
     assert char_term("到\n客") == "到␣客"
+
+
+def test_top_terms_equal_a_per_row_sort_whatever_the_batch():
+    # Many positive shares per row, ties included: the candidates cut and the one-key sort change nothing.
+    rng = np.random.default_rng(0)
+    n_rows, n_terms = 300, 40
+    features = sp.random(n_rows, n_terms, density=0.5, random_state=1, format="csr")
+    features.data = np.round(features.data * 4) / 4 + 0.25  # repeated values make ties
+    weights = np.round(rng.normal(size=(3, n_terms)) * 8) / 8  # dyadic: every product is exact, ties are ties
+    terms = np.array([f"t{j}" for j in range(n_terms)], dtype=object)
+    explainer = Explainer(terms, sp.identity(n_terms, format="csr"), weights)
+    predicted = rng.integers(0, 3, n_rows)
+    got = explainer.top_terms(features, predicted, k=5)
+    for i in range(n_rows):
+        row = features.getrow(i)
+        shares = [(row.data[p] * weights[predicted[i], j], j) for p, j in enumerate(row.indices)]
+        best = sorted((s for s in shares if s[0] > 0), key=lambda s: (-s[0], s[1]))[:5]  # ties: term order
+        assert got[i] == " ".join(f"t{j}({s:+.2f})" for s, j in best), i
+    assert [t for a in range(0, n_rows, 7) for t in explainer.top_terms(features[a : a + 7], predicted[a:], 5)] == got
