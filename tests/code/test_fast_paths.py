@@ -64,7 +64,7 @@ def test_char_ngram_codes_round_trip(grams: list[str]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(st.sampled_from("0123456789*@/:.httpwwwxyz 订单号是电话 [x]-+()"), max_size=40))
+@given(st.text(st.sampled_from("0123456789*@/:.httpwwwxyzcnom 订单号是电话 [x]-+()"), max_size=40))
 def test_mask_shortcut_changes_nothing(text: str) -> None:
     slow = text
     while (masked := _mask_once(slow)) != slow:
