@@ -10,6 +10,7 @@ experiment ``liability-scoring``, which records counts and shares, never the tex
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 import multiprocessing
 import os
@@ -380,6 +381,10 @@ def scored_chunks(
             tasks = case_tasks(texts)
             n_chunks += 1
             if pool is None and workers > 1 and (n_chunks > 1 or len(tasks) > 1):
+                # Objects that exist now (the model above all) leave the collector's reach until the job ends:
+                # a forked worker would otherwise copy every page they sit on when its collector walks them,
+                # and walk them again and again (about a tenth of the workers' time).
+                gc.freeze()
                 pool = _worker_pool(model, workers)
             futures = [
                 pool.submit(_worker_task, *task) if pool else _finished(score_cases(model, *task)) for task in tasks
@@ -392,6 +397,7 @@ def scored_chunks(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+            gc.unfreeze()
 
 
 def frame_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarray, np.ndarray]:

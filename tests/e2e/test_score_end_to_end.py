@@ -1,6 +1,7 @@
 """Train a small model into a temporary store, then score exports of every kind with it, on one machine
 and on Spark."""
 
+import gc
 import json
 import os
 from collections.abc import Iterator
@@ -138,6 +139,7 @@ def test_parallel_scoring_writes_what_serial_scoring_writes(
     assert (tmp_path / "parallel.csv").read_bytes() == (tmp_path / "serial.csv").read_bytes()
     assert parallel.metrics() | {"rows_per_second": 0} == serial.metrics() | {"rows_per_second": 0}
     assert serial.word_tokens > 0 and parallel.word_tokens == serial.word_tokens
+    assert gc.get_freeze_count() == 0, "objects frozen for the workers are back in the collector's reach"
 
 
 def test_cli_scores_and_reports_whole_file_problems(trained: TrainResult, tmp_path: Path):
