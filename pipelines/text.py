@@ -166,14 +166,16 @@ def mask(text: str) -> str:
     Rules look at the characters around a value, and a later rule can change them (``@0000000000a.cn/``:
     the digits block the link rule until they become ``[订单x]``), so passes repeat until nothing changes;
     that makes mask() idempotent. It terminates because no rule can match any character of a placeholder
-    (``[``/``]`` are in no rule's alphabet), so each change masks characters that stay masked.
+    (``[``/``]`` are in no rule's alphabet), so each change masks characters that stay masked. A text with
+    nothing any rule needs (see ``_MAYBE_MASKED``) is already a fixed point, so most texts take no pass and
+    most masked ones only one.
     """
-    if not _MAYBE_MASKED.search(text):
-        return text
-    masked = _mask_once(text)
-    while masked != text:
-        text, masked = masked, _mask_once(masked)
-    return masked
+    while _MAYBE_MASKED.search(text):
+        masked = _mask_once(text)
+        if masked == text:
+            break
+        text = masked
+    return text
 
 
 def clean(text: str) -> str:
