@@ -369,6 +369,7 @@ def scored_chunks(
     pool: ProcessPoolExecutor | None = None
     pending: deque[tuple[pd.DataFrame, float, np.ndarray, np.ndarray, list[Future[CaseScores]]]] = deque()
     n_chunks = 0
+    frozen = False
 
     def finish() -> Chunk:
         frame, done, case_of_row, row_error, futures = pending.popleft()
@@ -385,6 +386,7 @@ def scored_chunks(
                 # a forked worker would otherwise copy every page they sit on when its collector walks them,
                 # and walk them again and again (about a tenth of the workers' time).
                 gc.freeze()
+                frozen = True
                 pool = _worker_pool(model, workers)
             futures = [
                 pool.submit(_worker_task, *task) if pool else _finished(score_cases(model, *task)) for task in tasks
@@ -397,6 +399,7 @@ def scored_chunks(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+        if frozen:
             gc.unfreeze()
 
 
