@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -325,11 +326,28 @@ def score_frame(model: ScoringModel, frame: pd.DataFrame, cols: Columns, summary
 _WORKER_MODEL: ScoringModel | None = None
 
 
+#: How often a worker checks that the scorer that started it is still alive, in seconds.
+PARENT_CHECK_S = 1.0
+
+
 def _start_worker(model: ScoringModel) -> None:
     """Keep the model for every task; one BLAS/OpenMP thread, since the processes already fill the cores."""
     global _WORKER_MODEL
     _WORKER_MODEL = model
     threadpool_limits(limits=1)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once its scorer is gone.
+
+    A scorer killed with SIGKILL cannot stop its workers, and they would wait for tasks forever, each
+    holding the model in memory (the workers keep each other's end of the task pipe open, so no end of
+    file ever reaches them).
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _worker_task(texts: list[str], drift_sample: int) -> CaseScores:
