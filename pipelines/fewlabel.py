@@ -160,9 +160,11 @@ def fit_few_label(
 
     uses_pool = settings.weak_weight > 0 or settings.self_weight > 0 or settings.teacher_weight > 0
     x_pool = features.transform(_frame(pool)) if pool and uses_pool else None
+    teaching = x_pool is not None and settings.teacher_weight > 0 and bool(settings.teacher_genres)
+    pool_votes = apply_lfs(pool) if x_pool is not None and (settings.weak_weight > 0 or teaching) else None
     if x_pool is not None and settings.weak_weight > 0:
         label_model = LabelModel().fit(votes, y)
-        weak, confidence = label_model.predict(apply_lfs(pool))
+        weak, confidence = label_model.predict(pool_votes)
         rows = top_per_class(weak, confidence, settings.weak_threshold, settings.weak_per_class)
         add("weak", x_pool[rows], weak[rows], settings.weak_weight)
     if x_pool is not None and settings.self_weight > 0:
@@ -183,7 +185,7 @@ def fit_few_label(
         add("demo", *demo_block[:3])
 
     clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
-    if x_pool is not None and settings.teacher_weight > 0 and settings.teacher_genres:
+    if teaching:
         genres = np.array([genre_of(text) for text in clean_texts(pool)])
         rows = np.flatnonzero(np.isin(genres, settings.teacher_genres))
         lf_x, lf_y, lf_w = [_with_lfs(x_labeled, votes)], [y], [np.ones(len(y))]
@@ -194,7 +196,7 @@ def fit_few_label(
         lf_model = clone(clf).fit(sp.vstack(lf_x).tocsr(), np.concatenate(lf_y), sample_weight=np.concatenate(lf_w))
         classes = np.union1d(clf.classes_, lf_model.classes_)
         x_rows = x_pool[rows]
-        proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, apply_lfs([pool[i] for i in rows])))], classes)
+        proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, pool_votes[rows]))], classes)
         add("teacher", x_rows, classes[proba.argmax(axis=1)].astype(object), settings.teacher_weight)
         clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
     log.info("few-label fit: %d labeled cases, extra rows %s", len(texts), extra)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.bench import _tree_pids
 from pipelines.config import DEMO_FILE, PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -39,18 +40,6 @@ def _score(source: Path, output: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (Linux ``/proc``)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):  # ended while being read
-            continue
-    return found
-
-
 def test_sigkill_mid_scoring_leaves_no_result_and_rerun_completes(trained_store: str, tmp_path: Path):
     source = _big_export(tmp_path)
     out_dir = tmp_path / "out"
@@ -61,7 +50,7 @@ def test_sigkill_mid_scoring_leaves_no_result_and_rerun_completes(trained_store:
         assert job.poll() is None, "the job ended before it could be killed mid-way; make the input bigger"
         assert time.monotonic() < deadline, "no partial output appeared within 2 minutes"
         time.sleep(0.05)
-    workers = _children(job.pid)
+    workers = _tree_pids(job.pid)[1:]
     assert workers, "the scorer runs worker processes"
     job.send_signal(signal.SIGKILL)
     assert job.wait(timeout=30) == -signal.SIGKILL
