@@ -23,12 +23,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-import mlflow
 import numpy as np
 import pandas as pd
+from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
+from mlflow.tracking.context.default_context import DefaultRunContext
+from mlflow.utils.time import get_current_time_millis
 from threadpoolctl import threadpool_limits
 
 from pipelines.cases import ROLE_MARKS, Columns, find_columns, turns_to_cases
@@ -279,14 +281,24 @@ class CaseScores:
     unseen: int
 
     @classmethod
-    def concat(cls, parts: list[CaseScores], n_classes: int) -> CaseScores:
-        """The scores of consecutive batches as one, plus a last slot (not scored) for rows of no case."""
+    def gather(
+        cls, tasks: list[CaseScores], task: np.ndarray, pos: np.ndarray, n_classes: int, fresh: int
+    ) -> CaseScores:
+        """A chunk's cases from the tasks that scored them (case ``i`` is row ``pos[i]`` of ``tasks[task[i]]``),
+        plus a last slot, not scored, for rows of no case.
+
+        The drift counts are those of the last ``fresh`` tasks, the ones scored for this chunk: a task
+        whose texts came back in a later chunk must not count its tokens twice.
+        """
+        own = tasks[len(tasks) - fresh :]
+        starts = np.cumsum([0, *(len(t.error) for t in tasks)])
+        at = np.append(starts[:-1][task] + pos, starts[-1])
         return cls(
-            np.concatenate([*(p.error for p in parts), [EMPTY_TEXT]]).astype(object),
-            np.vstack([*(p.proba for p in parts), np.full((1, n_classes), np.nan)]),
-            np.concatenate([*(p.terms for p in parts), [None]]).astype(object),
-            sum(p.tokens for p in parts),
-            sum(p.unseen for p in parts),
+            np.concatenate([*(t.error for t in tasks), [EMPTY_TEXT]]).astype(object)[at],
+            np.vstack([*(t.proba for t in tasks), np.full((1, n_classes), np.nan)])[at],
+            np.concatenate([*(t.terms for t in tasks), [None]]).astype(object)[at],
+            sum(t.tokens for t in own),
+            sum(t.unseen for t in own),
         )
 
 
@@ -317,9 +329,54 @@ def case_tasks(texts: list[str]) -> list[tuple[list[str], int]]:
 
 def score_frame(model: ScoringModel, frame: pd.DataFrame, cols: Columns, summary: ScoreSummary) -> pd.DataFrame:
     """One chunk scored in this process: the input columns (bookkeeping dropped) then :func:`score_columns`."""
-    texts, case_of_row, row_error = frame_cases(frame, cols)
-    parts = [score_cases(model, batch, sample) for batch, sample in case_tasks(texts)]
-    return scores_frame(model, frame, case_of_row, row_error, CaseScores.concat(parts, len(model.classes)), summary)
+    ((scored, _),) = scored_chunks(model, iter([(frame, 1.0)]), cols, summary, workers=1)
+    return scored
+
+
+#: Characters of distinct case texts whose scores a job keeps (about 40 MB of text, and less for their
+#: scores): a text that comes back in a later chunk is not scored again.
+CACHE_CHARS = 20_000_000
+
+
+class ScoreCache:
+    """Where each text of a file already sent for scoring gets its scores: a task and a row in it.
+
+    Exports repeat texts across the whole file (template complaints, default reviews, a chat exported
+    twice), not only within one chunk. A case's scores depend on its text alone, so reusing them changes
+    no output. When full, the cache starts over: memory stays bounded, and the cost is some rescoring.
+    """
+
+    def __init__(self, limit_chars: int = CACHE_CHARS) -> None:
+        self.limit_chars = limit_chars
+        self._chars = 0
+        self._places: dict[str, tuple[int, int]] = {}  # text → (task number, row in the task)
+        self._futures: list[Future[CaseScores]] = []  # by task number
+
+    def make_room(self) -> None:
+        """Start over when full; called before a chunk, so a chunk's texts are all found or all added."""
+        if self._chars > self.limit_chars:
+            self._places.clear()
+            self._futures.clear()
+            self._chars = 0
+
+    def unseen(self, texts: list[str]) -> list[str]:
+        places = self._places
+        return [text for text in texts if text not in places]
+
+    def add(self, tasks: list[tuple[list[str], int]], futures: list[Future[CaseScores]]) -> None:
+        """Note the texts of ``tasks`` as scored by ``futures`` (one per task)."""
+        for (batch, _), future in zip(tasks, futures, strict=True):
+            number = len(self._futures)
+            self._futures.append(future)
+            self._places.update({text: (number, k) for k, text in enumerate(batch)})
+            self._chars += sum(map(len, batch))
+
+    def locate(self, texts: list[str]) -> tuple[list[Future[CaseScores]], np.ndarray, np.ndarray]:
+        """The tasks that score ``texts`` (oldest first), and for each text its task's index there and its row."""
+        places = self._places
+        at = np.array([places[text] for text in texts], dtype=np.intp).reshape(-1, 2)
+        numbers, task = np.unique(at[:, 0], return_inverse=True)
+        return [self._futures[n] for n in numbers], task, at[:, 1]
 
 
 #: The model of a worker process, set once by :func:`_start_worker` (a forked worker inherits it unpickled).
@@ -374,6 +431,20 @@ def _finished(scores: CaseScores) -> Future[CaseScores]:
     return future
 
 
+class _Waiting(NamedTuple):
+    """A chunk read and sent for scoring: its case ``i`` will be row ``pos[i]`` of ``futures[task[i]]``,
+    and its own tasks are the last ``fresh`` futures."""
+
+    frame: pd.DataFrame
+    done: float
+    case_of_row: np.ndarray
+    row_error: np.ndarray
+    futures: list[Future[CaseScores]]
+    task: np.ndarray
+    pos: np.ndarray
+    fresh: int
+
+
 def scored_chunks(
     model: ScoringModel, chunks: Iterator[Chunk], cols: Columns, summary: ScoreSummary, workers: int
 ) -> Iterator[Chunk]:
@@ -383,21 +454,25 @@ def scored_chunks(
     is most of the work. At most ``workers`` chunks wait beyond the one being read, so memory stays
     bounded, and a row's scores never depend on its neighbours, so the output is the same byte for byte
     whatever the number of workers. A one-task file (and a one-case cold start) starts no process at all.
+    A text already sent for scoring earlier in the file is not sent again (:class:`ScoreCache`).
     """
     pool: ProcessPoolExecutor | None = None
-    pending: deque[tuple[pd.DataFrame, float, np.ndarray, np.ndarray, list[Future[CaseScores]]]] = deque()
+    cache = ScoreCache()
+    pending: deque[_Waiting] = deque()
     n_chunks = 0
     frozen = False
 
     def finish() -> Chunk:
-        frame, done, case_of_row, row_error, futures = pending.popleft()
-        cases = CaseScores.concat([f.result() for f in futures], len(model.classes))
-        return scores_frame(model, frame, case_of_row, row_error, cases, summary), done
+        chunk = pending.popleft()
+        tasks = [future.result() for future in chunk.futures]
+        cases = CaseScores.gather(tasks, chunk.task, chunk.pos, len(model.classes), chunk.fresh)
+        return scores_frame(model, chunk.frame, chunk.case_of_row, chunk.row_error, cases, summary), chunk.done
 
     try:
         for frame, done in chunks:
             texts, case_of_row, row_error = frame_cases(frame, cols)
-            tasks = case_tasks(texts)
+            cache.make_room()
+            tasks = case_tasks(cache.unseen(texts))
             n_chunks += 1
             if pool is None and workers > 1 and (n_chunks > 1 or len(tasks) > 1):
                 # Objects that exist now (the model above all) leave the collector's reach until the job ends:
@@ -409,7 +484,8 @@ def scored_chunks(
             futures = [
                 pool.submit(_worker_task, *task) if pool else _finished(score_cases(model, *task)) for task in tasks
             ]
-            pending.append((frame, done, case_of_row, row_error, futures))
+            cache.add(tasks, futures)
+            pending.append(_Waiting(frame, done, case_of_row, row_error, *cache.locate(texts), len(futures)))
             while len(pending) > (workers if pool else 0):
                 yield finish()
         while pending:
@@ -425,8 +501,8 @@ def frame_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarr
     """A chunk's distinct case texts, its row → case map and row-level errors (see :func:`chat_cases`).
 
     Exports repeat texts (default reviews, template complaints, the same chat exported twice); a text is
-    scored once per chunk and its scores go to every row that holds it. A case's scores depend on its
-    text alone, so this changes no output, only the work.
+    scored once and its scores go to every row that holds it (across chunks, :class:`ScoreCache` does
+    the same). A case's scores depend on its text alone, so this changes no output, only the work.
     """
     texts, case_of_row, row_error = (chat_cases if cols.role is not None else single_cases)(frame, cols)
     codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
@@ -522,20 +598,34 @@ def chat_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarra
 
 
 def log_job(client: MlflowClient, summary: ScoreSummary, source: Path) -> str:
-    """Record the job as a run in ``liability-scoring``: names, counts and shares, never texts."""
-    with mlflow.start_run(
-        experiment_id=experiment_id(client, SCORING_EXPERIMENT), run_name=f"score-{source.name}"
-    ) as run:
-        mlflow.log_params(
-            {
-                "input": source.name,
-                "input_files": len(summary.outputs),
-                "rows": summary.rows_read,
-                "model_name": summary.model.name,
-                "model_version": summary.model.version,
-                "model_run_id": summary.model.run_id,
-            }
+    """Record the job as a run in ``liability-scoring``: names, counts and shares, never texts.
+
+    The client's calls with the default tags (user, source), not ``mlflow.start_run``: the fluent API
+    probes for Databricks and notebook contexts, importing pyspark and IPython when they are installed,
+    which cost half a second of every job.
+    """
+    run = client.create_run(
+        experiment_id(client, SCORING_EXPERIMENT), run_name=f"score-{source.name}", tags=DefaultRunContext().tags()
+    )
+    run_id = run.info.run_id
+    try:
+        params = {
+            "input": source.name,
+            "input_files": len(summary.outputs),
+            "rows": summary.rows_read,
+            "model_name": summary.model.name,
+            "model_version": summary.model.version,
+            "model_run_id": summary.model.run_id,
+        }
+        now = get_current_time_millis()
+        client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in summary.metrics().items()],
+            params=[Param(k, str(v)) for k, v in params.items()],
         )
-        mlflow.log_metrics(summary.metrics())
-        mlflow.log_dict(summary.to_dict() | {"run_id": run.info.run_id}, "summary.json")
-    return run.info.run_id
+        client.log_dict(run_id, summary.to_dict() | {"run_id": run_id}, "summary.json")
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    client.set_terminated(run_id)
+    return run_id

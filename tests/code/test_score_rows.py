@@ -2,12 +2,14 @@
 
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import pipelines.score
 from pipelines.cases import find_columns
 from pipelines.config import DEMO_FILE, load_params
 from pipelines.model import TEXT_COLUMN, build_pipeline
@@ -16,9 +18,11 @@ from pipelines.score import (
     MISSING_ID,
     UNDECODABLE,
     UNKNOWN_ROLE,
+    ScoreCache,
     ScoreSummary,
     score_columns,
     score_frame,
+    scored_chunks,
     whole_chats,
 )
 from pipelines.scoring_model import ModelIdentity, ScoringModel
@@ -169,3 +173,48 @@ def test_an_empty_table_gives_one_empty_chunk(model: ScoringModel):
     assert len(chunks) == 1 and chunks[0][0].empty
     out, summary = _score(model, frame)
     assert out.empty and summary.rows_read == 0
+
+
+def _scored_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the scorer sends to the model from now on (the in-process path)."""
+    sent: list[str] = []
+    score_cases = pipelines.score.score_cases
+
+    def counting(model: ScoringModel, texts: list[str], drift_sample: int):
+        sent.extend(texts)
+        return score_cases(model, texts, drift_sample)
+
+    monkeypatch.setattr(pipelines.score, "score_cases", counting)
+    return sent
+
+
+@pytest.mark.parametrize("limit_chars", [pipelines.score.CACHE_CHARS, 8])
+def test_a_text_that_comes_back_in_a_later_chunk_is_scored_once(
+    model: ScoringModel, monkeypatch: pytest.MonkeyPatch, limit_chars: int
+):
+    texts = ["快递丢件了", "商家发错货", "我拍错了", "快递丢件了", "平台乱扣钱", "商家发错货", "", "快递丢件了"]
+    frame = _table(case_id=[str(i) for i in range(len(texts))], text=texts)
+    cols = find_columns(frame, need_label=False)
+    apart = pd.concat([score_frame(model, f, cols, ScoreSummary("x", [], IDENTITY)) for f, _ in _chunks(frame, 3)])
+
+    sent = _scored_texts(monkeypatch)
+    monkeypatch.setattr(pipelines.score, "ScoreCache", partial(ScoreCache, limit_chars))
+    summary = ScoreSummary("x", [], IDENTITY)
+    together = pd.concat([f for f, _ in scored_chunks(model, _chunks(frame, 3), cols, summary, workers=1)])
+
+    assert together.reset_index(drop=True).equals(apart.reset_index(drop=True))
+    if limit_chars == pipelines.score.CACHE_CHARS:
+        assert sorted(sent) == sorted(set(texts)), "every distinct text once"
+    else:
+        assert len(sent) > len(set(texts)), "a full cache starts over and texts are scored again"
+    assert summary.rows_read == len(texts) and summary.rows_scored == len(texts) - 1
+
+
+def test_the_drift_signal_counts_a_text_scored_once_once(model: ScoringModel):
+    frame = _table(case_id=["1", "2"], text=["快递丢件了没人管", "快递丢件了没人管"])
+    cols = find_columns(frame, need_label=False)
+    once, twice = ScoreSummary("x", [], IDENTITY), ScoreSummary("x", [], IDENTITY)
+    list(scored_chunks(model, _chunks(frame.iloc[:1], 1), cols, once, workers=1))
+    list(scored_chunks(model, _chunks(frame, 1), cols, twice, workers=1))
+    assert once.word_tokens > 0
+    assert (twice.word_tokens, twice.unseen_tokens) == (once.word_tokens, once.unseen_tokens)
