@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,12 @@ class ScoringModel:
     review_threshold: float
     vectorizers: list[tuple[str, TfidfVectorizer]]
     clf: LogisticRegression
-    explainer: Explainer
+
+    @cached_property
+    def explainer(self) -> Explainer:
+        """Built on first use: in each scoring worker, in parallel, while the scorer reads on (a fifth of a
+        second of indexing every feature name, which the scorer itself does not need)."""
+        return Explainer.for_model([vec for _, vec in self.vectorizers], self.clf)
 
     @classmethod
     def load(cls, client: MlflowClient, model_uri: str, dst: Path, allow_pickle: bool = False) -> ScoringModel:
@@ -92,7 +98,6 @@ class ScoringModel:
             review_threshold=review_threshold,
             vectorizers=vectorizers,
             clf=clf,
-            explainer=Explainer.for_model([vec for _, vec in vectorizers], clf),
         )
 
     def features(self, cleaned: list[str], drift_sample: int = DRIFT_SAMPLE) -> tuple[sp.csr_matrix, int, int]:
