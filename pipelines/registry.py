@@ -8,6 +8,7 @@ deserialization, for that one load.
 
 from __future__ import annotations
 
+import importlib
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,6 +108,13 @@ def _checked_download(model_uri: str, allow_pickle: bool) -> Path:
     local_dir = download_model(model_uri)
     check_model_safe(local_dir, allow_pickle)
     return local_dir
+
+
+def import_loader() -> None:
+    """Import what loading a model imports (MLflow's sklearn flavor and skops, about half a second), so that
+    a caller can do it while another process finds the model."""
+    importlib.import_module("mlflow.sklearn")
+    importlib.import_module("skops.io")
 
 
 def load_sklearn(model_uri: str, allow_pickle: bool = False):

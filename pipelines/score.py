@@ -12,10 +12,8 @@ from __future__ import annotations
 import copy
 import gc
 import logging
-import multiprocessing
 import os
 import tempfile
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -27,19 +25,18 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from mlflow.entities import Metric, Param
-from mlflow.tracking import MlflowClient
-from mlflow.tracking.context.default_context import DefaultRunContext
-from mlflow.utils.time import get_current_time_millis
 from threadpoolctl import threadpool_limits
 
 from pipelines.cases import ROLE_MARKS, Columns, find_columns, turns_to_cases
-from pipelines.config import CHAMPION_URI, PARTY_CODES, SCORING_EXPERIMENT, ZH_NAMES
+from pipelines.config import CHAMPION_URI, PARTY_CODES, ZH_NAMES
 from pipelines.export import OUTPUT_SUFFIXES, atomic_table
+from pipelines.forks import process_pool
+from pipelines.job_store import JobStore
+from pipelines.registry import import_loader
 from pipelines.scoring_model import DRIFT_SAMPLE, ModelIdentity, ScoringModel
 from pipelines.tables import CHUNK_ROWS, FILE_COL, ROW_COL, Chunk, InputError, iter_table_chunks, table_files
 from pipelines.text import clean_texts
-from pipelines.tracking import experiment_id, use_store
+from pipelines.tokenize import load_dictionary
 
 log = logging.getLogger(__name__)
 
@@ -189,39 +186,45 @@ def score(
     source = Path(input)
     files = table_files(source)
     outputs = output_paths(source, files, Path(output) if output else None)
-    client = use_store()
-    with tempfile.TemporaryDirectory() as tmp:
-        model = ScoringModel.load(client, model_uri, Path(tmp), allow_pickle)
-    summary = ScoreSummary(str(source), [str(o) for o in outputs], model.identity)
-    summary.load_seconds = time.perf_counter() - started
-    for path, out in zip(files, outputs, strict=True):
-        before = copy.deepcopy(summary)
-        try:
-            read_before = summary.rows_read
-            chunks = iter_table_chunks(path, sheet, chunk_rows)
-            first = next(chunks)
-            cols = find_columns(first[0], id_col=id_col, text_col=text_col, need_label=False)
-            chunks = chain([first], chunks)
-            if cols.role is not None:
-                chunks = whole_chats(chunks, cols.case_id)
-            with atomic_table(out) as writer:
-                for frame, done in scored_chunks(model, chunks, cols, summary, workers or default_workers()):
-                    writer.write(frame)
-                    if on_chunk is not None:
-                        on_chunk(path, writer.rows, done)
-                if writer.rows != summary.rows_read - read_before:
-                    raise RuntimeError(f"{path}: read {summary.rows_read - read_before} rows but wrote {writer.rows}")
-        except InputError as exc:
-            if len(files) == 1:
-                raise
-            log.error("skipped: %s", exc)
-            summary = before  # counts of a file that was not written would not add up
-            summary.outputs.remove(str(out))
-            summary.failed_files.append(str(exc))
-            continue
-        log.info("%s: %d rows scored into %s", path, writer.rows, out)
-    summary.seconds = time.perf_counter() - started
-    summary.run_id = log_job(client, summary, source)
+    with JobStore() as store:
+        with tempfile.TemporaryDirectory() as tmp:
+            finding = store.find_model(model_uri, Path(tmp))
+            import_loader()  # on this core while the store opens on the other
+            load_dictionary()
+            found = finding.result()
+            model = ScoringModel.load(found.local_dir, found.mlmodel, found.identity, allow_pickle)
+        summary = ScoreSummary(str(source), [str(o) for o in outputs], model.identity)
+        summary.load_seconds = time.perf_counter() - started
+        for path, out in zip(files, outputs, strict=True):
+            before = copy.deepcopy(summary)
+            try:
+                read_before = summary.rows_read
+                chunks = iter_table_chunks(path, sheet, chunk_rows)
+                first = next(chunks)
+                cols = find_columns(first[0], id_col=id_col, text_col=text_col, need_label=False)
+                chunks = chain([first], chunks)
+                if cols.role is not None:
+                    chunks = whole_chats(chunks, cols.case_id)
+                with atomic_table(out) as writer:
+                    for frame, done in scored_chunks(model, chunks, cols, summary, workers or default_workers()):
+                        writer.write(frame)
+                        if on_chunk is not None:
+                            on_chunk(path, writer.rows, done)
+                    if writer.rows != summary.rows_read - read_before:
+                        raise RuntimeError(
+                            f"{path}: read {summary.rows_read - read_before} rows but wrote {writer.rows}"
+                        )
+            except InputError as exc:
+                if len(files) == 1:
+                    raise
+                log.error("skipped: %s", exc)
+                summary = before  # counts of a file that was not written would not add up
+                summary.outputs.remove(str(out))
+                summary.failed_files.append(str(exc))
+                continue
+            log.info("%s: %d rows scored into %s", path, writer.rows, out)
+        summary.seconds = time.perf_counter() - started
+        summary.run_id = store.record(summary, source)
     if summary.failed_files:
         raise InputError(
             source,
@@ -383,28 +386,11 @@ class ScoreCache:
 _WORKER_MODEL: ScoringModel | None = None
 
 
-#: How often a worker checks that the scorer that started it is still alive, in seconds.
-PARENT_CHECK_S = 1.0
-
-
 def _start_worker(model: ScoringModel) -> None:
     """Keep the model for every task; one BLAS/OpenMP thread, since the processes already fill the cores."""
     global _WORKER_MODEL
     _WORKER_MODEL = model
     threadpool_limits(limits=1)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """End this worker once its scorer is gone.
-
-    A scorer killed with SIGKILL cannot stop its workers, and they would wait for tasks forever, each
-    holding the model in memory (the workers keep each other's end of the task pipe open, so no end of
-    file ever reaches them).
-    """
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_S)
-    os._exit(1)
 
 
 def _worker_task(texts: list[str], drift_sample: int) -> CaseScores:
@@ -420,9 +406,7 @@ def default_workers() -> int:
 
 def _worker_pool(model: ScoringModel, workers: int) -> ProcessPoolExecutor:
     """Worker processes holding the model: forked where possible, so the loaded model is shared, not reloaded."""
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(model,))
+    return process_pool(workers, _start_worker, (model,))
 
 
 def _finished(scores: CaseScores) -> Future[CaseScores]:
@@ -595,37 +579,3 @@ def chat_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarra
         return [], np.full(len(frame), -1), error
     cases = turns_to_cases(usable, replace(cols, label=None))
     return cases["text"].tolist(), pd.Index(cases["case_id"]).get_indexer(ids), error
-
-
-def log_job(client: MlflowClient, summary: ScoreSummary, source: Path) -> str:
-    """Record the job as a run in ``liability-scoring``: names, counts and shares, never texts.
-
-    The client's calls with the default tags (user, source), not ``mlflow.start_run``: the fluent API
-    probes for Databricks and notebook contexts, importing pyspark and IPython when they are installed,
-    which cost half a second of every job.
-    """
-    run = client.create_run(
-        experiment_id(client, SCORING_EXPERIMENT), run_name=f"score-{source.name}", tags=DefaultRunContext().tags()
-    )
-    run_id = run.info.run_id
-    try:
-        params = {
-            "input": source.name,
-            "input_files": len(summary.outputs),
-            "rows": summary.rows_read,
-            "model_name": summary.model.name,
-            "model_version": summary.model.version,
-            "model_run_id": summary.model.run_id,
-        }
-        now = get_current_time_millis()
-        client.log_batch(
-            run_id,
-            metrics=[Metric(k, float(v), now, 0) for k, v in summary.metrics().items()],
-            params=[Param(k, str(v)) for k, v in params.items()],
-        )
-        client.log_dict(run_id, summary.to_dict() | {"run_id": run_id}, "summary.json")
-    except BaseException:
-        client.set_terminated(run_id, "FAILED")
-        raise
-    client.set_terminated(run_id)
-    return run_id

@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from pipelines.explain import Explainer
-from pipelines.registry import download_model, load_sklearn, read_mlmodel
+from pipelines.registry import load_sklearn
 from pipelines.tables import InputError
 from pipelines.text import clean_texts
 
@@ -71,22 +71,22 @@ class ScoringModel:
         return Explainer.for_model([vec for _, vec in self.vectorizers], self.clf)
 
     @classmethod
-    def load(cls, client: MlflowClient, model_uri: str, dst: Path, allow_pickle: bool = False) -> ScoringModel:
-        """Load (safely, see :mod:`pipelines.registry`) a logged model with its review threshold and identity."""
-        local_dir = download_model(model_uri, dst)
-        mlmodel = read_mlmodel(local_dir)
+    def load(
+        cls, local_dir: Path, mlmodel: dict[str, Any], identity: ModelIdentity, allow_pickle: bool = False
+    ) -> ScoringModel:
+        """Load (safely, see :mod:`pipelines.registry`) a model folder with its review threshold."""
         metadata = mlmodel.get("metadata") or {}
         if "review_threshold" not in metadata:
             raise InputError(
-                model_uri, "the model has no review_threshold in its metadata; train it with `liability train`"
+                identity.name, "the model has no review_threshold in its metadata; train it with `liability train`"
             )
         pipeline = load_sklearn(str(local_dir), allow_pickle)
         try:
-            return cls.from_pipeline(
-                pipeline, identify(client, model_uri, mlmodel), float(metadata["review_threshold"])
-            )
+            return cls.from_pipeline(pipeline, identity, float(metadata["review_threshold"]))
         except (AttributeError, KeyError, TypeError) as exc:
-            raise InputError(model_uri, f"not a liability pipeline (select → clean → features → clf): {exc}") from exc
+            raise InputError(
+                identity.name, f"not a liability pipeline (select → clean → features → clf): {exc}"
+            ) from exc
 
     @classmethod
     def from_pipeline(cls, pipeline: Pipeline, identity: ModelIdentity, review_threshold: float) -> ScoringModel:

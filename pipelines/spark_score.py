@@ -29,8 +29,9 @@ from pyspark.sql import functions as F
 from pipelines.cases import find_columns
 from pipelines.config import CHAMPION_URI, ZH_NAMES
 from pipelines.export import FORMULA_STARTS
+from pipelines.job_store import log_job
 from pipelines.registry import ALLOW_ENV, check_model_safe, download_model, read_mlmodel
-from pipelines.score import EMPTY_TEXT, UNDECODABLE, ScoreSummary, log_job
+from pipelines.score import EMPTY_TEXT, UNDECODABLE, ScoreSummary
 from pipelines.scoring_model import identify
 from pipelines.tables import InputError, sniff_encoding, table_files
 from pipelines.tracking import use_store

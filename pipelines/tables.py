@@ -48,13 +48,17 @@ class InputError(ValueError):
     """A problem with the user's input, phrased for the user: which file, which row, which column."""
 
     def __init__(self, file: str | Path, message: str, row: int | None = None, column: str | None = None):
-        self.file, self.row, self.column = str(file), row, column
+        self.file, self.message, self.row, self.column = str(file), message, row, column
         where = str(file)
         if row is not None:
             where += f", row {row}"
         if column is not None:
             where += f", column '{column}'"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str, int | None, str | None]]:
+        """Rebuilt from its parts when a helper process raises it (the default would pass only the text)."""
+        return InputError, (self.file, self.message, self.row, self.column)
 
 
 def detect_encoding(raw: bytes, path: Path) -> str:

@@ -59,6 +59,9 @@ def test_terms_read_as_words():
     assert word_term("客服|请 客服|稍等") == "客服|请稍等"
     assert word_term("好的 客服|稍等") == "好的客服|稍等"
     assert char_term("，\n") == ""
+    letters_and_digits = [chr(c) for c in range(0x110000) if chr(c).isalnum()]
+    assert all(char_term(ch) == ch for ch in letters_and_digits)
+    assert sum(char_term(chr(c)) != "" for c in range(0x110000)) == len(letters_and_digits)
     assert char_term("到\n客") == "到␣客"
 
 

@@ -1,5 +1,6 @@
 """Reading every accepted format and encoding into the same string table."""
 
+import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -62,3 +63,9 @@ def test_unreadable_files_name_the_file(tmp_path: Path, name: str, content: byte
     with pytest.raises(InputError, match=message) as err:
         read_table(path)
     assert str(path) in str(err.value)
+
+
+def test_an_input_error_keeps_its_parts_across_processes():
+    error = pickle.loads(pickle.dumps(InputError(Path("a.csv"), "bad cell", row=3, column="text")))
+    assert (error.file, error.message, error.row, error.column) == ("a.csv", "bad cell", 3, "text")
+    assert str(error) == "a.csv, row 3, column 'text': bad cell"

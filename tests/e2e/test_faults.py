@@ -1,4 +1,5 @@
-"""Faults around the store: an unreachable server fails fast, concurrent trainings both land."""
+"""Faults around the store: an unreachable server fails fast (training and scoring), concurrent trainings both
+land."""
 
 import os
 import socket
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+import pipelines.score
 import pipelines.train
 from pipelines.config import MODEL_NAME
 from pipelines.tracking import StoreUnavailableError
@@ -29,6 +31,20 @@ def test_unreachable_server_fails_before_fitting(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(pipelines.train, "build_pipeline", must_not_fit)
     with pytest.raises(StoreUnavailableError, match="not reachable"):
         pipelines.train.train(sample=100)
+
+
+def test_unreachable_server_fails_before_scoring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
+    source = tmp_path / "export.csv"
+    source.write_text("case_id,text\n1,快递丢件了\n", encoding="utf-8")
+
+    def must_not_score(*args, **kwargs):
+        raise AssertionError("scoring started although the store is down")
+
+    monkeypatch.setattr(pipelines.score, "scored_chunks", must_not_score)
+    with pytest.raises(StoreUnavailableError, match="not reachable"):
+        pipelines.score.score(source, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
+from pipelines import job_store
 from pipelines import score as score_module
 from pipelines.cli import app
 from pipelines.config import DEMO_FILE, SCORING_EXPERIMENT
@@ -140,6 +141,19 @@ def test_parallel_scoring_writes_what_serial_scoring_writes(
     assert parallel.metrics() | {"rows_per_second": 0} == serial.metrics() | {"rows_per_second": 0}
     assert serial.word_tokens > 0 and parallel.word_tokens == serial.word_tokens
     assert gc.get_freeze_count() == 0, "objects frozen for the workers are back in the collector's reach"
+
+
+def test_without_fork_the_store_calls_run_in_the_scorer(
+    trained: TrainResult, export: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = tmp_path / "export.csv"
+    export.to_csv(path, index=False, encoding="utf-8")
+    helper = score(path, tmp_path / "helper.csv", workers=1)
+    monkeypatch.setattr(job_store, "can_fork", lambda: False)
+    here = score(path, tmp_path / "here.csv", workers=1)
+    assert (tmp_path / "here.csv").read_bytes() == (tmp_path / "helper.csv").read_bytes()
+    assert here.model == helper.model and here.model.version == trained.version
+    assert MlflowClient().get_run(here.run_id).data.metrics["rows_read"] == len(export)
 
 
 def test_cli_scores_and_reports_whole_file_problems(trained: TrainResult, tmp_path: Path):
