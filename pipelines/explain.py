@@ -38,6 +38,8 @@ def word_term(feature: str) -> str:
     ``"快递 丢件"`` → ``快递丢件``; ``"客服|请 客服|稍等"`` → ``客服|请稍等``; a gram spanning buyer and
     agent lines keeps each token's own mark.
     """
+    if AGENT_PREFIX not in feature:
+        return feature.replace(" ", "")
     tokens = feature.split(" ")
     if len(tokens) > 1 and all(t.startswith(AGENT_PREFIX) for t in tokens):
         return AGENT_PREFIX + "".join(t.removeprefix(AGENT_PREFIX) for t in tokens)
@@ -88,9 +90,11 @@ class Explainer:
     def for_model(cls, vectorizers: Sequence[TfidfVectorizer], clf: LogisticRegression) -> Explainer:
         """Names in the column order of the vectorizers' stacked output (a FeatureUnion's order)."""
         names = [
-            (char_term if vec.analyzer in ("char", "char_wb") else word_term)(str(feature))
+            name
             for vec in vectorizers
-            for feature in vec.get_feature_names_out()
+            for name in map(
+                char_term if vec.analyzer in ("char", "char_wb") else word_term, vec.get_feature_names_out()
+            )
         ]
         weights = class_weights(clf)
         if weights.shape[1] != len(names):
