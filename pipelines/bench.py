@@ -66,6 +66,8 @@ class BenchSizes:
     memory_rows: int = 1_000_000
     complaint_rows: int = 100_000
     token_texts: int = 5_000
+    #: Runs of each side of the scoring ratio (ours and the naive pipeline); the best of each counts.
+    ratio_repeats: int = 3
     seed: int = 20261125
 
 
@@ -292,7 +294,9 @@ def _child(task: str, *args: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1]) | {"wall": wall}
 
 
-def bench_score(model_dir: Path, naive_file: Path, files: Sequence[ScoreFile], workdir: Path) -> list[Row]:
+def bench_score(
+    model_dir: Path, naive_file: Path, files: Sequence[ScoreFile], workdir: Path, repeats: int = 1
+) -> list[Row]:
     """End-to-end rows/s (file in, file out) of the scorer and of the naive pipeline, peak memory, cold start."""
     store = f"sqlite:///{workdir / 'scoring-mlflow.db'}"  # scoring jobs log runs; keep them out of the project
     rows = []
@@ -303,10 +307,18 @@ def bench_score(model_dir: Path, naive_file: Path, files: Sequence[ScoreFile], w
         log.info("scored %s in %.1f s", file.label, ours["seconds"])
         rows_s = file.rows / ours["seconds"]
         if file.kind == "naive":
-            naive = _child("naive", str(naive_file), str(file.path), str(workdir / f"naive-{file.path.stem}.csv"))
-            naive_rs = file.rows / naive["seconds"]
-            rows.append(Row("score rows/s, naive jieba.lcut pipeline", file.label, naive_rs, "rows/s"))
-            rows.append(Row(measure, file.label, rows_s, "rows/s", naive_rs, "≥5x", rows_s >= 5 * naive_rs))
+            # The ratio has a target, so both sides get the same repeats, interleaved so that a busy moment of
+            # the machine hits both, and the best of each counts (as timeit does).
+            naive_target = str(workdir / f"naive-{file.path.stem}.csv")
+            naive_s = [_child("naive", str(naive_file), str(file.path), naive_target)["seconds"]]
+            for _ in range(repeats - 1):
+                ours_again = _child("score", str(model_dir), str(file.path), target, store, "False")
+                ours["seconds"] = min(ours["seconds"], ours_again["seconds"])
+                naive_s.append(_child("naive", str(naive_file), str(file.path), naive_target)["seconds"])
+            rows_s, naive_rs = file.rows / ours["seconds"], file.rows / min(naive_s)
+            label = f"{file.label.removesuffix(')')}, best of {repeats})"
+            rows.append(Row("score rows/s, naive jieba.lcut pipeline", label, naive_rs, "rows/s"))
+            rows.append(Row(measure, label, rows_s, "rows/s", naive_rs, "≥5x", rows_s >= 5 * naive_rs))
         elif file.kind == "complaint":
             rows.append(Row(measure, file.label, rows_s, "rows/s", None, "≥20,000", rows_s >= 20_000))
         else:
@@ -348,7 +360,7 @@ def run_bench(sizes: BenchSizes, workdir: Path) -> list[Row]:
     n = sizes.memory_rows
     files.append(write_cases(pool, n, workdir / "cases-memory.csv", sizes.seed, f"{n:,} cases", "memory"))
     log.info("scoring %s", ", ".join(f.label for f in files))
-    return rows + bench_score(model_dir, naive_file, files, workdir)
+    return rows + bench_score(model_dir, naive_file, files, workdir, sizes.ratio_repeats)
 
 
 # --- output ----------------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ import pytest
 
 from pipelines.bench import COLUMNS, EXPERIMENT, BenchSizes, log_run, markdown, run_bench, table_cells
 
-TINY = BenchSizes(train=(300, 600), score=(200, 400), memory_rows=500, complaint_rows=300, token_texts=200)
+TINY = BenchSizes(
+    train=(300, 600), score=(200, 400), memory_rows=500, complaint_rows=300, token_texts=200, ratio_repeats=2
+)
 
 EXPECTED = {
     "tokenize MB/s, jieba.lcut (naive)",
@@ -39,7 +41,8 @@ def test_bench_fills_every_row_and_logs_a_run(tmp_path: Path, mlflow_store: str)
     assert any(m.startswith("tokenize MB/s, rjieba,") and m.endswith("processes") for m in measures)
     sizes = {r.size for r in rows if r.measure == "score rows/s, liability score"}
     assert {s.split(" (")[0] for s in sizes} == {"200 cases", "400 cases", "300 complaint-length", "500 cases"}
-    assert all(re.fullmatch(r".+ \([\d,]+ distinct\)", s) for s in sizes), sizes
+    assert all(re.fullmatch(r".+ \([\d,]+ distinct(, best of 2)?\)", s) for s in sizes), sizes
+    assert sum(s.endswith("best of 2)") for s in sizes) == 1, "the ratio's file is timed twice on each side"
     for row in rows:
         assert math.isfinite(row.value), row
         if row.measure != "train time growth exponent (1 = linear)":  # tiny fits may not grow at all
