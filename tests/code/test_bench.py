@@ -40,7 +40,13 @@ def test_bench_fills_every_row_and_logs_a_run(tmp_path: Path, mlflow_store: str)
     assert measures >= EXPECTED
     assert any(m.startswith("tokenize MB/s, rjieba,") and m.endswith("processes") for m in measures)
     sizes = {r.size for r in rows if r.measure == "score rows/s, liability score"}
-    assert {s.split(" (")[0] for s in sizes} == {"200 cases", "400 cases", "300 complaint-length", "500 cases"}
+    assert {s.split(" (")[0] for s in sizes} == {
+        "200 cases",
+        "400 cases",
+        "400 generated cases",
+        "300 complaint-length",
+        "500 cases",
+    }
     assert all(re.fullmatch(r".+ \([\d,]+ distinct(, best of 2)?\)", s) for s in sizes), sizes
     assert sum(s.endswith("best of 2)") for s in sizes) == 1, "the ratio's file is timed twice on each side"
     for row in rows:
