@@ -135,8 +135,7 @@ class Explainer:
         rows, term, total = rows[order], term[order], total[order]
         top = np.arange(len(rows)) - np.searchsorted(rows, rows) < k
         rows, names, total = rows[top], self.terms[term[top]], total[top]
-        bounds = np.searchsorted(rows, np.arange(n_rows + 1))
-        return [
-            " ".join(f"{name}({value:+.2f})" for name, value in zip(names[a:b], total[a:b], strict=True))
-            for a, b in pairwise(bounds)
-        ]
+        bounds = np.searchsorted(rows, np.arange(n_rows + 1)).tolist()
+        # Python floats format faster than numpy scalars, and one flat pass beats a generator per row.
+        cells = [f"{name}({value:+.2f})" for name, value in zip(names.tolist(), total.tolist(), strict=True)]
+        return [" ".join(cells[a:b]) for a, b in pairwise(bounds)]
