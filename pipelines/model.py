@@ -8,6 +8,7 @@ a DataFrame, and a bare vectorizer would iterate its column names instead of its
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from numbers import Integral
 from typing import Any, ClassVar
@@ -124,18 +125,7 @@ def _word_features(
     batch's distinct n-grams are ever joined into strings (most occurrences repeat). Top-level and free of
     the vectorizer, so a worker process receives only the tokenizer and the texts.
     """
-    lengths = np.empty(len(docs), dtype=np.int64)
-    flat: list[str] = []
-    for i, doc in enumerate(docs):
-        tokens = tokenizer(doc)
-        if stop_words is not None:
-            tokens = [w for w in tokens if w not in stop_words]
-        lengths[i] = len(tokens)
-        flat += tokens
-    token_ids, tokens = pd.factorize(np.asarray(flat, dtype=object))
-    tokens = np.asarray(tokens, dtype=object)
-    doc = np.repeat(np.arange(len(docs)), lengths)
-    room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(flat))  # tokens left in the document
+    doc, room, token_ids, tokens = _token_runs(tokenizer, stop_words, docs)
     rows, ids, names = [], [], []
     for n in range(ngram_range[0], ngram_range[1] + 1):
         start = np.flatnonzero(room >= n)
@@ -151,6 +141,110 @@ def _word_features(
         merged[np.concatenate(ids)] if ids else np.array([], dtype=np.int64),
         np.asarray(features, dtype=object),
     )
+
+
+def _token_runs(
+    tokenizer: Callable[[str], list[str]], stop_words: frozenset[str] | None, docs: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every token occurrence of a batch: its document, the tokens left in that document from it on, and
+    its id into the batch's distinct tokens (returned last)."""
+    lengths = np.empty(len(docs), dtype=np.int64)
+    flat: list[str] = []
+    for i, doc in enumerate(docs):
+        tokens = tokenizer(doc)
+        if stop_words is not None:
+            tokens = [w for w in tokens if w not in stop_words]
+        lengths[i] = len(tokens)
+        flat += tokens
+    token_ids, tokens = pd.factorize(np.asarray(flat, dtype=object))
+    doc = np.repeat(np.arange(len(docs)), lengths)
+    room = np.repeat(np.cumsum(lengths), lengths) - np.arange(len(flat))
+    return doc, room, token_ids, np.asarray(tokens, dtype=object)
+
+
+@dataclass(frozen=True)
+class _WordIndex:
+    """A fitted word vocabulary by token ids, so that transforming never joins n-grams into strings.
+
+    Every token of the vocabulary's n-grams gets an id; an n-gram is its token ids packed into one integer,
+    looked up in a hash index per length. A key splits into tokens at its spaces: a document whose tokens
+    hold no space can only meet a key through exactly that split (the caller checks).
+    """
+
+    token_ids: dict[str, int]
+    grams: dict[int, tuple[pd.Index, np.ndarray]]  # n → (packed token ids, column), for n-grams of n tokens
+
+    @classmethod
+    def build(cls, vocabulary: dict[str, int]) -> _WordIndex | None:
+        """None when the packed ids of the longest n-grams would not fit one integer."""
+        parts = [key.split(" ") for key in vocabulary]
+        token_ids: dict[str, int] = {}
+        for tokens in parts:
+            for token in tokens:
+                token_ids.setdefault(token, len(token_ids))
+        base = max(len(token_ids), 1)
+        if base ** max(map(len, parts), default=1) >= 2**63:
+            return None
+        by_length: dict[int, tuple[list[int], list[int]]] = {}
+        for tokens, column in zip(parts, vocabulary.values(), strict=True):
+            code = 0
+            for token in tokens:
+                code = code * base + token_ids[token]
+            codes, columns = by_length.setdefault(len(tokens), ([], []))
+            codes.append(code)
+            columns.append(column)
+        grams = {
+            n: (pd.Index(np.asarray(c, dtype=np.int64)), np.asarray(k, dtype=np.int64))
+            for n, (c, k) in by_length.items()
+        }
+        return cls(token_ids, grams)
+
+    def counts(
+        self,
+        tokenizer: Callable[[str], list[str]],
+        ngram_range: tuple[int, int],
+        stop_words: Iterable[str] | None,
+        docs: list[str],
+        n_features: int,
+    ) -> sp.csr_array | None:
+        """The document-term counts of ``docs``; None when a token holds a space (the caller falls back)."""
+        doc, room, token_ids, tokens = _token_runs(tokenizer, frozenset(stop_words) if stop_words else None, docs)
+        if any(" " in token for token in tokens):
+            return None
+        get = self.token_ids.get
+        known = np.fromiter((get(token, -1) for token in tokens), dtype=np.int64, count=len(tokens))[token_ids]
+        base = max(len(self.token_ids), 1)
+        rows, columns = [], []
+        for n in range(ngram_range[0], ngram_range[1] + 1):
+            if n not in self.grams:
+                continue
+            start = np.flatnonzero(room >= n)
+            code = known[start]
+            valid = code >= 0
+            for k in range(1, n):
+                part = known[start + k]
+                valid &= part >= 0
+                code = code * base + part
+            index, column_of = self.grams[n]
+            found = index.get_indexer(code[valid])
+            kept = found >= 0
+            rows.append(doc[start[valid][kept]])
+            columns.append(column_of[found[kept]])
+        empty = np.array([], dtype=np.int64)
+        return _count_matrix(len(docs), np.concatenate([empty, *rows]), np.concatenate([empty, *columns]), n_features)
+
+
+#: Word vocabularies by token ids, keyed like :data:`_CODE_INDEXES`.
+_WORD_INDEXES: dict[int, tuple[dict[str, int], _WordIndex | None]] = {}
+
+
+def _word_index(vocabulary: dict[str, int]) -> _WordIndex | None:
+    cached = _WORD_INDEXES.get(id(vocabulary))
+    if cached is None or cached[0] is not vocabulary:
+        if len(_WORD_INDEXES) >= 8:
+            _WORD_INDEXES.clear()
+        cached = _WORD_INDEXES[id(vocabulary)] = (vocabulary, _WordIndex.build(vocabulary))
+    return cached[1]
 
 
 def _ngram_ids(token_ids: np.ndarray, tokens: np.ndarray, start: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -297,6 +391,21 @@ class FastTfidfVectorizer(TfidfVectorizer):
         lo, hi = self.ngram_range
         return self.analyzer == "char" and self._plain_text() and 1 <= lo <= hi <= _MAX_PACKED_CHARS
 
+    def _word_tokens(self) -> bool:
+        """Whether word documents are tokenized by ``tokenizer`` alone (the fast word paths)."""
+        return self.analyzer == "word" and self.tokenizer is not None and self._plain_text()
+
+    def _looked_up(self, docs: list[str]) -> sp.csr_array:
+        """Counts against the fitted vocabulary, each batch's distinct n-grams (as strings) looked up once."""
+        get = self.vocabulary_.get
+        blocks = []
+        for n_docs, rows, ids, uniques in self._batches(docs):
+            column_of = np.fromiter([get(u, -1) for u in uniques], dtype=np.int64, count=len(uniques))
+            found = column_of[ids]
+            kept = found >= 0
+            blocks.append(_count_matrix(n_docs, rows[kept], found[kept], len(self.vocabulary_)))
+        return sp.vstack(blocks, format="csr")
+
     def _batches(self, docs: list[str]) -> Iterator[Batch]:
         """The documents analyzed and factorized batch by batch; word batches across processes when large."""
         batches = [docs[i : i + BATCH_DOCS] for i in range(0, len(docs), BATCH_DOCS)]
@@ -305,7 +414,7 @@ class FastTfidfVectorizer(TfidfVectorizer):
                 ids, uniques = pd.factorize(codes)
                 yield n_docs, rows, ids, uniques
             return
-        if self.analyzer == "word" and self.tokenizer is not None and self._plain_text():
+        if self._word_tokens():
             stop = self.get_stop_words()
             job = partial(_word_features, self.tokenizer, self.ngram_range, frozenset(stop) if stop else None)
             if len(docs) >= PARALLEL_MIN_DOCS and effective_n_jobs(self.n_jobs) > 1:
@@ -342,12 +451,17 @@ class FastTfidfVectorizer(TfidfVectorizer):
             vocabulary = self.vocabulary_
         elif fixed_vocab:
             vocabulary = self.vocabulary_
-            get = vocabulary.get
-            for n_docs, rows, ids, uniques in self._batches(docs):
-                column_of = np.fromiter([get(u, -1) for u in uniques], dtype=np.int64, count=len(uniques))
-                found = column_of[ids]
-                kept = found >= 0
-                blocks.append(_count_matrix(n_docs, rows[kept], found[kept], len(vocabulary)))
+            index = _word_index(vocabulary) if self._word_tokens() else None
+            stop = self.get_stop_words()
+            for i in range(0, len(docs), BATCH_DOCS):
+                batch = docs[i : i + BATCH_DOCS]
+                # Token ids looked up in one vectorized pass; strings only where a token holds a space.
+                counts = (
+                    None
+                    if index is None
+                    else index.counts(self.tokenizer, self.ngram_range, stop, batch, len(vocabulary))
+                )
+                blocks.append(counts if counts is not None else self._looked_up(batch))
         else:
             batches, uniques = [], []
             for n_docs, rows, ids, unique in self._batches(docs):

@@ -113,3 +113,26 @@ def test_word_ngram_ids_read_back_as_joined_tokens(n: int) -> None:
     expected = [" ".join(tokens[token_ids[i : i + n]]) for i in start]
     assert [names[i] for i in ids] == expected
     assert len(set(names)) == len(names)
+
+
+def _slash_phrases(text: str) -> list[str]:
+    """A tokenizer whose tokens may hold spaces, so that a unigram can read like a bigram."""
+    return [phrase for phrase in text.split("/") if phrase]
+
+
+def test_tokens_holding_spaces_count_as_scikit_learn_counts_them() -> None:
+    train = ["a b/c", "c/a b/d", "a/b c/a b", "d/a/b"]
+    test = ["a b/c/a", "a/b/c d", "x y/a/b", ""]
+    options = {"tokenizer": _slash_phrases, "token_pattern": None, "lowercase": False, "ngram_range": (1, 2)}
+    reference, fast = TfidfVectorizer(**options), FastTfidfVectorizer(**options)
+    assert abs(reference.fit_transform(train) - fast.fit_transform(train)).max() < 1e-6
+    assert fast.vocabulary_ == reference.vocabulary_
+    assert abs(reference.transform(test) - fast.transform(test)).max() < 1e-6  # tokens with spaces: strings
+    no_spaces = ["a/b/c", "d/a/b/a", "b/a"]  # token ids; "a b" is a key both ways
+    assert abs(reference.transform(no_spaces) - fast.transform(no_spaces)).max() < 1e-6
+
+
+def test_word_ids_that_would_overflow_fall_back_to_strings() -> None:
+    many = {f"t{i}": i for i in range(70_000)}
+    assert model_module._WordIndex.build(many | {"t1 t2 t3": 70_000}) is not None
+    assert model_module._WordIndex.build(many | {"t1 t2 t3 t4": 70_000}) is None  # 70,000**4 > 2**63
