@@ -172,6 +172,8 @@ def tokenize_with(text: str, backend: Backend) -> list[str]:
     cut = _cutter(backend)
     res = _resources()
     stopwords = res.stopwords
+    if "\n" not in text and _MARKER.match(text) is None:  # a review or complaint: one line, no speaker
+        return [tok for tok in _line_tokens(text, cut, res) if tok not in stopwords]
     prefix = ""
     tokens: list[str] = []
     for line in text.split("\n"):
