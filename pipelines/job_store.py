@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: The store client of the process that talks to MLflow, opened on first use.
+#: The store client of the process that talks to MLflow, opened on a job's first call and dropped after the
+#: job, so that the next job opens the store ``MLFLOW_TRACKING_URI`` names then.
 _CLIENT: MlflowClient | None = None
 
 
@@ -42,6 +43,11 @@ def _client() -> MlflowClient:
     if _CLIENT is None:
         _CLIENT = use_store()
     return _CLIENT
+
+
+def _forget_client() -> None:
+    global _CLIENT
+    _CLIENT = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,16 @@ def find_model(model_uri: str, dst: Path) -> FoundModel:
     client = _client()
     local_dir = download_model(model_uri, dst)
     mlmodel = read_mlmodel(local_dir)
-    return FoundModel(local_dir, mlmodel, identify(client, model_uri, mlmodel))
+    return FoundModel(local_dir, mlmodel, identify(model_uri, mlmodel, client))
+
+
+def find_folder(model_uri: str) -> FoundModel | None:
+    """A model given as a folder, found without the store (its identity is its path); None for a URI."""
+    local_dir = Path(model_uri)
+    if not local_dir.is_dir():
+        return None
+    mlmodel = read_mlmodel(local_dir)
+    return FoundModel(local_dir, mlmodel, identify(model_uri, mlmodel))
 
 
 def record_job(summary: ScoreSummary, source: Path) -> str:
@@ -106,7 +121,8 @@ class JobStore:
         self._helper: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> JobStore:
-        self._helper = process_pool(1) if can_fork() else None
+        # A forked helper inherits this process's client, if an earlier job here left one: it starts afresh.
+        self._helper = process_pool(1, _forget_client) if can_fork() else None
         return self
 
     def __exit__(
@@ -114,6 +130,8 @@ class JobStore:
     ) -> None:
         if self._helper is not None:
             self._helper.shutdown(cancel_futures=True)
+        else:
+            _forget_client()
 
     def _call(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         if self._helper is not None:

@@ -391,6 +391,13 @@ class FastTfidfVectorizer(TfidfVectorizer):
         lo, hi = self.ngram_range
         return self.analyzer == "char" and self._plain_text() and 1 <= lo <= hi <= _MAX_PACKED_CHARS
 
+    def build_indexes(self) -> None:
+        """Build the fitted vocabulary's lookup index that ``transform`` would build on first use."""
+        if self._packed_chars():
+            _code_index(self.vocabulary_)
+        elif self._word_tokens():
+            _word_index(self.vocabulary_)
+
     def _word_tokens(self) -> bool:
         """Whether word documents are tokenized by ``tokenizer`` alone (the fast word paths)."""
         return self.analyzer == "word" and self.tokenizer is not None and self._plain_text()

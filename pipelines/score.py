@@ -31,7 +31,7 @@ from pipelines.cases import ROLE_MARKS, Columns, find_columns, turns_to_cases
 from pipelines.config import CHAMPION_URI, PARTY_CODES, ZH_NAMES
 from pipelines.export import OUTPUT_SUFFIXES, atomic_table
 from pipelines.forks import process_pool
-from pipelines.job_store import JobStore
+from pipelines.job_store import JobStore, find_folder
 from pipelines.registry import import_loader
 from pipelines.scoring_model import DRIFT_SAMPLE, ModelIdentity, ScoringModel
 from pipelines.tables import CHUNK_ROWS, FILE_COL, ROW_COL, Chunk, InputError, iter_table_chunks, table_files
@@ -188,11 +188,18 @@ def score(
     outputs = output_paths(source, files, Path(output) if output else None)
     with JobStore() as store:
         with tempfile.TemporaryDirectory() as tmp:
+            # The helper opens the store on the other core meanwhile (and finds a registry model in it).
             finding = store.find_model(model_uri, Path(tmp))
-            import_loader()  # on this core while the store opens on the other
             load_dictionary()
-            found = finding.result()
-            model = ScoringModel.load(found.local_dir, found.mlmodel, found.identity, allow_pickle)
+            found = find_folder(model_uri)
+            if found is not None:  # a model folder needs no store: load and prepare it while the store opens
+                model = ScoringModel.load(found.local_dir, found.mlmodel, found.identity, allow_pickle)
+                model.prepare()
+            else:  # a registry model: import the loader while the helper resolves and downloads it
+                import_loader()
+                found = finding.result()
+                model = ScoringModel.load(found.local_dir, found.mlmodel, found.identity, allow_pickle)
+            finding.result()  # an unreachable store fails the job here, before any scoring
         summary = ScoreSummary(str(source), [str(o) for o in outputs], model.identity)
         summary.load_seconds = time.perf_counter() - started
         for path, out in zip(files, outputs, strict=True):

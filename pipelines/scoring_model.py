@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from pipelines.explain import Explainer
+from pipelines.model import FastTfidfVectorizer
 from pipelines.registry import load_sklearn
 from pipelines.tables import InputError
 from pipelines.text import clean_texts
@@ -42,14 +43,17 @@ class ModelIdentity:
     run_id: str
 
 
-def identify(client: MlflowClient, model_uri: str, mlmodel: dict[str, Any]) -> ModelIdentity:
-    """Name, version and run id of a model; an alias is resolved to the version it points at now."""
+def identify(model_uri: str, mlmodel: dict[str, Any], client: MlflowClient | None = None) -> ModelIdentity:
+    """Name, version and run id of a model; an alias is resolved (through ``client``) to the version it points
+    at now. A model that is not in the registry goes by its URI or path."""
     run_id = str(mlmodel.get("run_id") or "")
     found = _REGISTRY_URI.fullmatch(model_uri)
     if found is None:
         return ModelIdentity(model_uri, "", run_id)
     name, alias, version = found["name"], found["alias"], found["version"]
     if alias is not None:
+        if client is None:
+            raise ValueError(f"resolving the alias of {model_uri} needs the registry's client")
         version = client.get_model_version_by_alias(name, alias).version
     return ModelIdentity(name, str(version), run_id)
 
@@ -66,9 +70,17 @@ class ScoringModel:
 
     @cached_property
     def explainer(self) -> Explainer:
-        """Built on first use: in each scoring worker, in parallel, while the scorer reads on (a fifth of a
-        second of indexing every feature name, which the scorer itself does not need)."""
+        """Built on first use, or by :meth:`prepare` (a tenth of a second of indexing every feature name)."""
         return Explainer.for_model([vec for _, vec in self.vectorizers], self.clf)
+
+    def prepare(self) -> None:
+        """Build now what the first texts would otherwise build: the explanation index and the vectorizers'
+        lookup indexes. A scorer with time to spare before it forks its workers calls this, and the
+        workers share the result; otherwise each worker builds them on its first task."""
+        self.explainer  # noqa: B018 (a cached property: reading it builds it)
+        for _, vec in self.vectorizers:
+            if isinstance(vec, FastTfidfVectorizer):
+                vec.build_indexes()
 
     @classmethod
     def load(

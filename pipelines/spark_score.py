@@ -96,7 +96,7 @@ def score_spark(
     with tempfile.TemporaryDirectory() as tmp:
         local_dir = download_model(model_uri, Path(tmp))
         check_model_safe(local_dir)
-        identity = identify(client, model_uri, read_mlmodel(local_dir))
+        identity = identify(model_uri, read_mlmodel(local_dir), client)
         spark = spark_session(master)
         frame = read_input(spark, files)
         cols = find_columns(pd.DataFrame(columns=frame.columns), id_col=id_col, text_col=text_col, need_label=False)

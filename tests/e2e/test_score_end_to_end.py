@@ -154,6 +154,7 @@ def test_without_fork_the_store_calls_run_in_the_scorer(
     assert (tmp_path / "here.csv").read_bytes() == (tmp_path / "helper.csv").read_bytes()
     assert here.model == helper.model and here.model.version == trained.version
     assert MlflowClient().get_run(here.run_id).data.metrics["rows_read"] == len(export)
+    assert job_store._CLIENT is None, "the next job opens the store it is pointed at then, not this one"
 
 
 def test_cli_scores_and_reports_whole_file_problems(trained: TrainResult, tmp_path: Path):
