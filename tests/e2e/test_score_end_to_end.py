@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from pipelines import job_store
 from pipelines import score as score_module
 from pipelines.cli import app
-from pipelines.config import DEMO_FILE, SCORING_EXPERIMENT
+from pipelines.config import DEMO_FILE, MODEL_NAME, SCORING_EXPERIMENT
 from pipelines.score import score, score_columns
 from pipelines.train import TrainResult, train
 
@@ -141,6 +141,25 @@ def test_parallel_scoring_writes_what_serial_scoring_writes(
     assert parallel.metrics() | {"rows_per_second": 0} == serial.metrics() | {"rows_per_second": 0}
     assert serial.word_tokens > 0 and parallel.word_tokens == serial.word_tokens
     assert gc.get_freeze_count() == 0, "objects frozen for the workers are back in the collector's reach"
+
+
+def test_a_model_folder_scores_as_its_registered_version(trained: TrainResult, export: pd.DataFrame, tmp_path: Path):
+    # A folder is loaded and prepared (explanation and lookup indexes) before the workers fork; a registry
+    # model's workers build those themselves: the scores must not depend on which.
+    path = tmp_path / "export.csv"
+    export.to_csv(path, index=False, encoding="utf-8")
+    uri = f"models:/{MODEL_NAME}/{trained.version}"
+    folder = mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / "model"))
+    registered = score(path, tmp_path / "registered.csv", model_uri=uri, workers=2, chunk_rows=12)
+    local = score(path, tmp_path / "folder.csv", model_uri=folder, workers=2, chunk_rows=12)
+    assert (registered.model.version, local.model.version) == (trained.version, "")
+    assert local.model.name == folder and local.model.run_id == registered.model.run_id == trained.run_id
+    names = ["model_name", "model_version"]
+    assert (
+        _read(tmp_path / "folder.csv")
+        .drop(columns=names)
+        .equals(_read(tmp_path / "registered.csv").drop(columns=names))
+    )
 
 
 def test_without_fork_the_store_calls_run_in_the_scorer(
