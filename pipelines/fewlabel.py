@@ -2,9 +2,11 @@
 
 The deployed model keeps the ordinary shape of :func:`pipelines.model.build_pipeline`, so scoring,
 explanations and safe loading are unchanged; only the training data grows. The text features (vocabulary
-and idf) are fitted on the labeled cases alone, because a pool that is 94% reviews would down-weight exactly
-the review words that carry the party signal. The classifier then learns from the labeled cases (weight 1)
-and from extra rows with a smaller weight:
+and idf) are fitted on the labeled cases, never on the pool, because a pool that is 94% reviews would
+down-weight exactly the review words that carry the party signal; with ``demo_vocabulary`` the demo corpus
+(balanced over genres and parties) joins them, so that the words of the demo and pool rows that the few
+labeled cases lack become features instead of being dropped. The classifier then learns from the labeled
+cases (weight 1) and from extra rows with a smaller weight:
 
 - weak labels: the labeling functions of :mod:`pipelines.weak`, combined by a label model fitted on the
   labeled cases, label the unlabeled texts; the most confident are kept *per class*, so the extra rows do
@@ -62,6 +64,9 @@ class FewLabelSettings:
     #: Weight of the unlabeled texts of ``teacher_genres`` labeled by the TF-IDF + LF teacher (0 = off).
     teacher_weight: float = 0.0
     teacher_genres: tuple[str, ...] = ()
+    #: Fit the text features (vocabulary and idf) on the labeled cases plus the demo corpus, when demo rows
+    #: are used; off, on the labeled cases alone.
+    demo_vocabulary: bool = False
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FewLabelSettings:
@@ -147,7 +152,11 @@ def fit_few_label(
 
     model = build_pipeline(params)
     features, clf = model.named_steps["select"], model.named_steps["clf"]
-    x_labeled = features.fit_transform(_frame(texts))
+    if demo is not None and settings.demo_weight > 0 and settings.demo_vocabulary:
+        features.fit(_frame(texts + demo[TEXT_COLUMN].tolist()))
+        x_labeled = features.transform(_frame(texts))
+    else:
+        x_labeled = features.fit_transform(_frame(texts))
     votes = apply_lfs(texts) if settings.weak_weight > 0 or settings.teacher_weight > 0 else None
     blocks, targets, weights = [x_labeled], [y], [np.ones(len(y))]
     extra: dict[str, dict[str, int]] = {}
