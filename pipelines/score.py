@@ -187,19 +187,7 @@ def score(
     files = table_files(source)
     outputs = output_paths(source, files, Path(output) if output else None)
     with JobStore() as store:
-        with tempfile.TemporaryDirectory() as tmp:
-            # The helper opens the store on the other core meanwhile (and finds a registry model in it).
-            finding = store.find_model(model_uri, Path(tmp))
-            load_dictionary()
-            found = find_folder(model_uri)
-            if found is not None:  # a model folder needs no store: load and prepare it while the store opens
-                model = ScoringModel.load(found.local_dir, found.mlmodel, found.identity, allow_pickle)
-                model.prepare()
-            else:  # a registry model: import the loader while the helper resolves and downloads it
-                import_loader()
-                found = finding.result()
-                model = ScoringModel.load(found.local_dir, found.mlmodel, found.identity, allow_pickle)
-            finding.result()  # an unreachable store fails the job here, before any scoring
+        model = load_model(store, model_uri, allow_pickle)
         summary = ScoreSummary(str(source), [str(o) for o in outputs], model.identity)
         summary.load_seconds = time.perf_counter() - started
         for path, out in zip(files, outputs, strict=True):
@@ -239,6 +227,29 @@ def score(
             + "; ".join(summary.failed_files),
         )
     return summary
+
+
+def load_model(store: JobStore, model_uri: str, allow_pickle: bool) -> ScoringModel:
+    """The job's model, loaded while the store helper opens the store on the other core.
+
+    A model folder needs no store: it is loaded and prepared meanwhile (explanation and lookup indexes,
+    which the forked workers then share). A registry model is loaded once the helper has resolved and
+    downloaded it; meanwhile this process imports the loader, and the workers prepare the model on their
+    first task. Either way an unreachable store fails the job here, before any scoring.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        finding = store.find_model(model_uri, Path(tmp))
+        load_dictionary()
+        found = find_folder(model_uri)
+        if found is not None:
+            model = ScoringModel.load(found.local_dir, found.mlmodel, found.identity, allow_pickle)
+            model.prepare()
+        else:
+            import_loader()
+            found = finding.result()
+            model = ScoringModel.load(found.local_dir, found.mlmodel, found.identity, allow_pickle)
+        finding.result()
+    return model
 
 
 def whole_chats(chunks: Iterator[Chunk], id_col: str) -> Iterator[Chunk]:
