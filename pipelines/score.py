@@ -354,9 +354,10 @@ def score_frame(model: ScoringModel, frame: pd.DataFrame, cols: Columns, summary
     return scored
 
 
-#: Characters of distinct case texts whose scores a job keeps (about 40 MB of text, and less for their
-#: scores): a text that comes back in a later chunk is not scored again.
-CACHE_CHARS = 20_000_000
+#: Characters of distinct case texts whose scores a job keeps, so that a text that comes back in a later
+#: chunk is not scored again. Short texts cost the most per character: 200,000 texts of 48 characters
+#: hold about 115 MB (37 MB of text, the rest index and scores; measured at twice this size).
+CACHE_CHARS = 10_000_000
 
 
 class ScoreCache:
