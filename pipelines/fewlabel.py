@@ -18,6 +18,9 @@ cases (weight 1) and from extra rows with a smaller weight:
   chats, while the labeling functions encode their cues (an agent's 缺货/为您取消, a summary's 用户询问…), so
   a second model on [TF-IDF | LF firings] is averaged with the first fit and labels those texts; the final
   fit learns them as ordinary rows, so the deployed model stays a plain TF-IDF pipeline (distillation).
+  A firing can count more than 1 in the teacher's features (``teacher_lf_scale``): with an L2 penalty, a
+  larger feature value needs a smaller coefficient, so the teacher leans more on the LF firings than on the
+  ~64k TF-IDF columns, which the first fit already covers in the average.
 
 :func:`fit_few_label` sees only the cases it is given, so cross-validation that calls it per fold is honest.
 """
@@ -67,6 +70,8 @@ class FewLabelSettings:
     #: Fit the text features (vocabulary and idf) on the labeled cases plus the demo corpus, when demo rows
     #: are used; off, on the labeled cases alone.
     demo_vocabulary: bool = False
+    #: Value of a firing labeling function's column in the teacher's [TF-IDF | LF] features (training only).
+    teacher_lf_scale: float = 1.0
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FewLabelSettings:
@@ -116,9 +121,10 @@ def _frame(texts: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({TEXT_COLUMN: list(texts)})
 
 
-def _with_lfs(x: sp.spmatrix, votes: np.ndarray) -> sp.csr_matrix:
-    """TF-IDF rows with one 0/1 column per labeling function appended (the teacher's features)."""
-    return sp.hstack([x, sp.csr_matrix(indicators(votes))]).tocsr()
+def _with_lfs(x: sp.spmatrix, votes: np.ndarray, scale: float = 1.0) -> sp.csr_matrix:
+    """TF-IDF rows with one column per labeling function appended, ``scale`` where it fired, else 0 (the
+    teacher's features). Above 1, the L2 penalty on the firings' coefficients weighs less (see the module)."""
+    return sp.hstack([x, sp.csr_matrix(indicators(votes) * scale)]).tocsr()
 
 
 def mean_proba(models: Sequence[tuple[Any, sp.spmatrix]], classes: np.ndarray) -> np.ndarray:
@@ -197,15 +203,16 @@ def fit_few_label(
     if teaching:
         genres = np.array([genre_of(text) for text in clean_texts(pool)])
         rows = np.flatnonzero(np.isin(genres, settings.teacher_genres))
-        lf_x, lf_y, lf_w = [_with_lfs(x_labeled, votes)], [y], [np.ones(len(y))]
+        scale = settings.teacher_lf_scale
+        lf_x, lf_y, lf_w = [_with_lfs(x_labeled, votes, scale)], [y], [np.ones(len(y))]
         if demo_block is not None:
-            lf_x.append(_with_lfs(demo_block[0], apply_lfs(demo_block[3])))
+            lf_x.append(_with_lfs(demo_block[0], apply_lfs(demo_block[3]), scale))
             lf_y.append(demo_block[1])
             lf_w.append(demo_block[2])
         lf_model = clone(clf).fit(sp.vstack(lf_x).tocsr(), np.concatenate(lf_y), sample_weight=np.concatenate(lf_w))
         classes = np.union1d(clf.classes_, lf_model.classes_)
         x_rows = x_pool[rows]
-        proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, pool_votes[rows]))], classes)
+        proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, pool_votes[rows], scale))], classes)
         add("teacher", x_rows, classes[proba.argmax(axis=1)].astype(object), settings.teacher_weight)
         clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
     log.info("few-label fit: %d labeled cases, extra rows %s", len(texts), extra)
