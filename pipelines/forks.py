@@ -12,8 +12,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 #: How often a helper checks that the scorer that started it is still alive, in seconds.
 PARENT_CHECK_S = 1.0
@@ -29,6 +31,13 @@ def process_pool(
     """Processes that inherit this one (forked where possible) and end with it; ``initializer`` runs first."""
     context = multiprocessing.get_context("fork" if can_fork() else None)
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(initializer, initargs))
+
+
+def finished(value: T) -> Future[T]:
+    """A future that already holds ``value``: what runs in-process when no helper does."""
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
 
 
 def _start(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:

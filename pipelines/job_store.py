@@ -21,7 +21,7 @@ from mlflow.tracking.context.default_context import DefaultRunContext
 from mlflow.utils.time import get_current_time_millis
 
 from pipelines.config import SCORING_EXPERIMENT
-from pipelines.forks import can_fork, process_pool
+from pipelines.forks import can_fork, finished, process_pool
 from pipelines.registry import download_model, read_mlmodel
 from pipelines.scoring_model import ModelIdentity, identify
 from pipelines.tracking import experiment_id, use_store
@@ -136,9 +136,7 @@ class JobStore:
     def _call(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         if self._helper is not None:
             return self._helper.submit(fn, *args)
-        future: Future[T] = Future()
-        future.set_result(fn(*args))
-        return future
+        return finished(fn(*args))
 
     def find_model(self, model_uri: str, dst: Path) -> Future[FoundModel]:
         """Started now, done in the helper: the caller imports the model loader meanwhile."""

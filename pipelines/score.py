@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 from pipelines.cases import ROLE_MARKS, Columns, find_columns, turns_to_cases
 from pipelines.config import CHAMPION_URI, PARTY_CODES, ZH_NAMES
 from pipelines.export import OUTPUT_SUFFIXES, atomic_table
-from pipelines.forks import process_pool
+from pipelines.forks import finished, process_pool
 from pipelines.job_store import JobStore, find_folder
 from pipelines.registry import import_loader
 from pipelines.scoring_model import DRIFT_SAMPLE, ModelIdentity, ScoringModel
@@ -428,12 +428,6 @@ def _worker_pool(model: ScoringModel, workers: int) -> ProcessPoolExecutor:
     return process_pool(workers, _start_worker, (model,))
 
 
-def _finished(scores: CaseScores) -> Future[CaseScores]:
-    future: Future[CaseScores] = Future()
-    future.set_result(scores)
-    return future
-
-
 class _Waiting(NamedTuple):
     """A chunk read and sent for scoring: its case ``i`` will be row ``pos[i]`` of ``futures[task[i]]``,
     and its own tasks are the last ``fresh`` futures."""
@@ -485,7 +479,7 @@ def scored_chunks(
                 frozen = True
                 pool = _worker_pool(model, workers)
             futures = [
-                pool.submit(_worker_task, *task) if pool else _finished(score_cases(model, *task)) for task in tasks
+                pool.submit(_worker_task, *task) if pool else finished(score_cases(model, *task)) for task in tasks
             ]
             cache.add(tasks, futures)
             pending.append(_Waiting(frame, done, case_of_row, row_error, *cache.locate(texts), len(futures)))
