@@ -32,12 +32,14 @@ def doubted_labels(
     label is wrong, near 0 it hesitates. Texts are masked, so the file may be shared.
     """
     texts, labels = cases["text"].to_numpy(dtype=object), cases["label"].to_numpy(dtype=object)
+    secondary = cases["secondary"].to_numpy(dtype=object) if "secondary" in cases else None
     counts = pd.Series(labels).value_counts()
     n_folds = int(min(folds, counts.min())) if counts.min() >= 2 else 2
     suggested = np.empty(len(cases), dtype=object)
     suggested_p, label_p = np.zeros(len(cases)), np.zeros(len(cases))
     for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(texts, labels):
-        model = fit_few_label(texts[train], labels[train], unlabeled, params).model
+        second = secondary[train] if secondary is not None else None
+        model = fit_few_label(texts[train], labels[train], unlabeled, params, secondary=second).model
         proba = model.predict_proba(pd.DataFrame({TEXT_COLUMN: texts[test]}))
         classes = list(model.classes_)
         suggested[test] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]

@@ -69,6 +69,16 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "标签",
         "责任归属",
     ),
+    # A second party the text also blames (optional; few-label training learns it with a small weight).
+    "secondary": (
+        "secondary",
+        "secondary_label",
+        "secondary_party",
+        "second_party",
+        "次要责任方",
+        "次责任方",
+        "次要责任",
+    ),
     "turn": ("turn", "turn_id", "seq", "轮次", "序号", "发言序号"),
     "role": ("role", "speaker", "sender", "角色", "发言人", "发言方", "身份"),
 }
@@ -119,6 +129,7 @@ class Columns:
     case_id: str
     text: str
     label: str | None
+    secondary: str | None
     turn: str | None
     role: str | None
 
@@ -148,13 +159,14 @@ def find_columns(
     label_col: str | None = None,
     need_label: bool,
 ) -> Columns:
-    """Locate the case id, text, label and chat-turn columns by explicit name or by alias."""
+    """Locate the case id, text, label, secondary label and chat-turn columns by explicit name or by alias."""
     found = {
         part: _find(frame, part, explicit)
         for part, explicit in (
             ("case_id", id_col),
             ("text", text_col),
             ("label", label_col),
+            ("secondary", None),
             ("turn", None),
             ("role", None),
         )
@@ -172,12 +184,13 @@ def find_columns(
 
 
 def normalize_labels(
-    labels: pd.Series, frame: pd.DataFrame, column: str, allowed_extra: Iterable[str] = ()
+    labels: pd.Series, frame: pd.DataFrame, column: str, allowed_extra: Iterable[str] = (), *, optional: bool = False
 ) -> pd.Series:
-    """Map label aliases onto codes; an unknown or empty label is an error naming its first rows."""
+    """Map label aliases onto codes; an unknown label is an error naming its first rows, and so is an empty
+    one unless ``optional`` (a secondary label, which most cases lack: it stays "")."""
     extra = {e.strip().lower(): e.strip().lower() for e in allowed_extra}
-    keys = labels.astype(str).str.strip().str.lower()
-    mapped = keys.map(LABEL_ALIASES | extra)
+    keys = labels.fillna("").astype(str).str.strip().str.lower()
+    mapped = keys.map(LABEL_ALIASES | extra | ({"": ""} if optional else {}))
     bad = mapped.isna()
     if bad.any():
         first = frame.loc[bad].iloc[0]
@@ -213,23 +226,24 @@ def turns_to_cases(frame: pd.DataFrame, cols: Columns) -> pd.DataFrame:
         lines = lines.assign(_order=order).sort_values([cols.case_id, "_order", ROW_COL], kind="stable")
     grouped = lines.groupby(cols.case_id, sort=False)
     cases = grouped.agg(text=("_line", "\n".join), **{FILE_COL: (FILE_COL, "first"), ROW_COL: (ROW_COL, "first")})
-    if cols.label is not None:
-        cases["label"] = grouped[cols.label].agg(_one_label(frame, cols))
+    for part, column in (("label", cols.label), ("secondary", cols.secondary)):
+        if column is not None:
+            cases[part] = grouped[column].agg(_one_label(frame, column))
     return cases.reset_index().rename(columns={cols.case_id: "case_id"})
 
 
-def _one_label(frame: pd.DataFrame, cols: Columns):
-    """Aggregator for a chat's label: every labeled turn of a case must agree."""
+def _one_label(frame: pd.DataFrame, column: str):
+    """Aggregator for a chat's label (or secondary label): every labeled turn of a case must agree."""
 
     def agg(values: pd.Series) -> str:
-        labels = [v for v in values.astype(str).str.strip() if v]
+        labels = [v for v in values.fillna("").astype(str).str.strip() if v]
         if len(set(labels)) > 1:
             rows = frame.loc[values.index, ROW_COL].tolist()
             raise InputError(
                 frame.loc[values.index[0], FILE_COL],
                 f"turns of one chat carry different labels {sorted(set(labels))} (rows {rows[:5]})",
                 row=int(rows[0]),
-                column=cols.label,
+                column=column,
             )
         return labels[0] if labels else ""
 
@@ -288,7 +302,8 @@ def to_cases(
     label_col: str | None = None,
     allow_labels: Iterable[str] = (),
 ) -> pd.DataFrame:
-    """The one entry point: raw table in, validated cases out (``case_id, text[, label]`` + extra columns)."""
+    """The one entry point: raw table in, validated cases out (``case_id, text[, label[, secondary]]`` + extra
+    columns)."""
     if frame.empty:
         raise InputError(_file_of(frame), "the table has a header but no rows")
     cols = find_columns(frame, id_col=id_col, text_col=text_col, label_col=label_col, need_label=need_label)
@@ -297,9 +312,16 @@ def to_cases(
     if cols.role is not None:
         cases = turns_to_cases(frame, cols)
     else:
-        cases = frame.rename(columns={cols.case_id: "case_id", cols.text: "text"})
-        if cols.label is not None:
-            cases = cases.rename(columns={cols.label: "label"})
+        renames = {cols.case_id: "case_id", cols.text: "text", cols.label: "label", cols.secondary: "secondary"}
+        cases = frame.rename(columns={k: v for k, v in renames.items() if k is not None})
     if need_label:
         cases["label"] = normalize_labels(cases["label"], cases, cols.label or "label", allow_labels)
+        if cols.secondary is not None:
+            cases["secondary"] = _secondary(cases, cols.secondary, allow_labels)
     return validate(cases, labeled=need_label)
+
+
+def _secondary(cases: pd.DataFrame, column: str, allow_labels: Iterable[str]) -> pd.Series:
+    """The secondary labels as codes, "" where a case has none or repeats its own label."""
+    secondary = normalize_labels(cases["secondary"], cases, column, allow_labels, optional=True)
+    return secondary.where(secondary != cases["label"], "")

@@ -14,6 +14,9 @@ cases (weight 1) and from extra rows with a smaller weight:
 - pseudo-labels (self-training): the labeled-only model labels the unlabeled texts; again the most
   confident per class are kept;
 - the demo corpus, whose synthetic cases cover chat and platform wording the labeled export lacks;
+- secondary labels: where the labeled export names a second party the text also blames, the case counts
+  once more under that party with a small weight. A review that complains about the goods and about a slow
+  courier then teaches "courier words lean logistics" without outvoting its merchant label;
 - teacher labels on the unlabeled chats and summaries: the bag of words learns little from a few hundred
   chats, while the labeling functions encode their cues (an agent's 缺货/为您取消, a summary's 用户询问…), so
   a second model on [TF-IDF | LF firings] is averaged with the first fit and labels those texts; the final
@@ -72,6 +75,8 @@ class FewLabelSettings:
     demo_vocabulary: bool = False
     #: Value of a firing labeling function's column in the teacher's [TF-IDF | LF] features (training only).
     teacher_lf_scale: float = 1.0
+    #: Weight of a labeled case's copy under its secondary label, where the export names one (0 = off).
+    secondary_weight: float = 0.0
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FewLabelSettings:
@@ -145,11 +150,13 @@ def fit_few_label(
     params: dict[str, Any],
     *,
     demo: pd.DataFrame | None = None,
+    secondary: Sequence[str] | None = None,
 ) -> FewLabelFit:
-    """Fit the pipeline on labeled texts plus weighted weak, pseudo-labeled, (optionally) demo and
-    teacher-labeled rows (the unlabeled texts of ``teacher_genres``, labeled after a first fit).
+    """Fit the pipeline on labeled texts plus weighted weak, pseudo-labeled, (optionally) demo, secondary-label
+    and teacher-labeled rows (the unlabeled texts of ``teacher_genres``, labeled after a first fit).
 
-    ``demo`` is a labeled case table (``text``, ``label``) used when ``demo_weight`` is positive.
+    ``demo`` is a labeled case table (``text``, ``label``) used when ``demo_weight`` is positive;
+    ``secondary`` holds each labeled text's secondary label ("" for none), used when ``secondary_weight`` is.
     """
     settings = FewLabelSettings.from_params(params)
     texts, y = list(texts), np.asarray(labels, dtype=object)
@@ -198,6 +205,10 @@ def fit_few_label(
             demo_texts,
         )
         add("demo", *demo_block[:3])
+    if secondary is not None and settings.secondary_weight > 0:
+        second = np.asarray(secondary, dtype=object)
+        rows = np.flatnonzero((second != "") & (second != y))
+        add("secondary", x_labeled[rows], second[rows], settings.secondary_weight)
 
     clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
     if teaching:
@@ -228,7 +239,8 @@ def fit_for_training(
     demo = None
     if FewLabelSettings.from_params(params).demo_weight > 0 and Path(data).resolve() != DEMO_FILE.resolve():
         demo = load_demo()
-    fit = fit_few_label(train_set["text"], train_set["label"], texts, params, demo=demo)
+    secondary = train_set.get("secondary")
+    fit = fit_few_label(train_set["text"], train_set["label"], texts, params, demo=demo, secondary=secondary)
     fit.lf_table = lf_table(apply_lfs(train_set["text"].tolist()), train_set["label"])
     fit.sources, fit.unlabeled_texts = tuple(str(p) for p in unlabeled), len(texts)
     return fit

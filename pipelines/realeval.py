@@ -77,12 +77,13 @@ def cross_validate(
     out = gold[["case_id", "genre", "agreement", "label"]].copy()
     out.insert(0, "seed", seed)
     texts, labels = gold["text"].to_numpy(dtype=object), gold["label"].to_numpy(dtype=object)
+    secondary = gold["secondary"].to_numpy(dtype=object)
     for method in ("model", "tfidf"):
         out[method] = ""
     out["model_confidence"] = 0.0
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
     for k, (train, test) in enumerate(folds.split(texts, labels)):
-        fitted = fit_few_label(texts[train], labels[train], pool, params, demo=demo).model
+        fitted = fit_few_label(texts[train], labels[train], pool, params, demo=demo, secondary=secondary[train]).model
         proba = fitted.predict_proba(_frame(texts[test]))
         out.loc[out.index[test], "model"] = fitted.classes_[proba.argmax(axis=1)]
         out.loc[out.index[test], "model_confidence"] = proba.max(axis=1)

@@ -68,3 +68,37 @@ def test_explicit_column_names_override_aliases():
     frame = table({"工单": ["1"], "正文": ["物流太慢"], "判定": ["物流"]})
     cases = to_cases(frame, need_label=True, id_col="工单", text_col="正文", label_col="判定")
     assert cases[["case_id", "text", "label"]].iloc[0].tolist() == ["1", "物流太慢", "logistics"]
+
+
+def test_secondary_label_is_mapped_and_optional():
+    frame = table(
+        {
+            "id": ["1", "2", "3"],
+            "text": ["坏了，快递也慢", "好", "发错货"],
+            "label": ["商家", "无", "merchant"],
+            "次要责任方": ["物流", "", "商家"],
+        }
+    )
+    cases = to_cases(frame, need_label=True)
+    # A secondary label repeating the case's own label adds nothing: it is dropped.
+    assert cases["secondary"].tolist() == ["logistics", "", ""]
+
+
+def test_secondary_label_of_a_chat_comes_from_its_turns():
+    frame = table(
+        {
+            "case_id": ["c1", "c1"],
+            "role": ["buyer", "agent"],
+            "text": ["东西坏了，快递还慢", "抱歉"],
+            "label": ["merchant", "merchant"],
+            "secondary": ["", "logistics"],
+        }
+    )
+    assert to_cases(frame, need_label=True)["secondary"].tolist() == ["logistics"]
+
+
+def test_unknown_secondary_label_is_named():
+    frame = table({"id": ["1", "2"], "text": ["快递慢", "坏了"], "label": ["物流", "商家"], "secondary": ["", "maybe"]})
+    with pytest.raises(InputError, match=r"export\.csv") as err:
+        to_cases(frame, need_label=True)
+    assert "row 3, column 'secondary'" in str(err.value) and "maybe" in str(err.value)

@@ -28,9 +28,16 @@ def mini_real(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """gold/dev.csv (100 demo cases) and real/ (reviews, per-turn chats, summaries, complaints) like ../shared/data."""
     root = tmp_path_factory.mktemp("real")
     demo = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False).sample(frac=1.0, random_state=1)
-    gold = demo.groupby("label").head(20).assign(agreement=lambda d: np.where(d.index % 7 == 0, "adjudicated", "both"))
+    gold = (
+        demo.groupby("label")
+        .head(20)
+        .assign(
+            agreement=lambda d: np.where(d.index % 7 == 0, "adjudicated", "both"),
+            secondary=lambda d: np.where((d.index % 5 == 0) & (d["label"] == "merchant"), "logistics", ""),
+        )
+    )
     (root / "gold").mkdir()
-    gold[["case_id", "genre", "text", "label", "agreement"]].to_csv(root / GOLD_FILE, index=False)
+    gold[["case_id", "genre", "text", "label", "secondary", "agreement"]].to_csv(root / GOLD_FILE, index=False)
     pool = demo.drop(gold.index).iloc[:300]
     real = root / "real"
     real.mkdir()
@@ -119,7 +126,8 @@ def test_train_with_unlabeled_logs_the_lf_table(mini_real: Path, mlflow_store: s
     assert [row[0] for row in table["data"]] == list(LF_NAMES)
     assert {"coverage", "conflict_rate", "accuracy"} <= set(table["columns"])
     extra = json.loads((Path(path) / "extra_rows.json").read_text(encoding="utf-8"))
-    assert set(extra) == {"weak", "self", "teacher"}  # the pool has a chat and a summary
+    assert set(extra) == {"weak", "self", "teacher", "secondary"}  # the pool has a chat and a summary
+    assert set(extra["secondary"]) == {"logistics"}  # read from the gold file's secondary column
     mlflow.set_tracking_uri(None)
 
 

@@ -49,3 +49,26 @@ def test_teacher_labels_every_unlabeled_chat_and_summary_and_nothing_else(split)
     genres = [genre_of(text) for text in clean_texts(unlabeled["text"].drop_duplicates().tolist())]
     assert sum(fit.extra_rows["teacher"].values()) == sum(g in ("chat", "summary") for g in genres) > 0
     assert len(fit.extra_rows["teacher"]) >= 3  # the teacher spreads over parties, not one class
+
+
+def test_secondary_labels_add_weighted_rows_that_pull_toward_that_party(split):
+    labeled = split[0]
+    mixed = labeled[labeled["label"] == "merchant"].index[:10]
+    secondary = pd.Series("", index=labeled.index)
+    secondary[mixed] = "logistics"
+    secondary[labeled[labeled["label"] == "platform"].index[:2]] = "platform"  # its own label: ignored
+    only_labeled = {"weak_weight": 0, "self_weight": 0, "teacher_weight": 0}
+
+    def fit(weight: float):
+        params = load_params() | {"fewlabel": only_labeled | {"secondary_weight": weight}}
+        return fit_few_label(labeled["text"], labeled["label"], [], params, secondary=secondary.tolist())
+
+    with_secondary, without = fit(0.5), fit(0.0)
+    assert with_secondary.extra_rows["secondary"] == {"logistics": 10}
+    assert "secondary" not in without.extra_rows
+
+    def logistics_share(model) -> float:
+        proba = model.predict_proba(labeled.loc[mixed, [TEXT_COLUMN]])
+        return float(proba[:, list(model.classes_).index("logistics")].mean())
+
+    assert logistics_share(with_secondary.model) > logistics_share(without.model) + 0.02
