@@ -11,6 +11,7 @@ UNLABELED ?=
 REAL ?= ../shared/data
 ARGS ?=
 GOLD ?=
+SEEDS ?=
 PORT ?= 5000
 INPUT ?=
 OUTPUT ?=
@@ -39,8 +40,8 @@ train: $(STAMP) ## Train and register a model (DATA=labeled export; UNLABELED="a
 train-real: $(STAMP) ## Train and register the real-text model from REAL/gold/dev.csv plus the unlabeled pool
 	$(BIN)/liability train-real --real "$(REAL)"
 
-evaluate-real: $(STAMP) ## Cross-validate model and baselines on REAL/gold/dev.csv (3 fold seeds, one MLflow run)
-	$(BIN)/liability evaluate-real --real "$(REAL)"
+evaluate-real: $(STAMP) ## Cross-validate model and baselines on REAL/gold/dev.csv (fold seeds SEEDS, default 0 1 2; one MLflow run)
+	$(BIN)/liability evaluate-real --real "$(REAL)" $(foreach seed,$(SEEDS),--seed $(seed))
 
 evaluate: $(STAMP) ## Evaluate candidate and champion on the held-out split (GOLD=labeled file to add it)
 	$(BIN)/liability evaluate $(if $(GOLD),--gold "$(GOLD)")
