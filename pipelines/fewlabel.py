@@ -19,11 +19,16 @@ cases (weight 1) and from extra rows with a smaller weight:
   courier then teaches "courier words lean logistics" without outvoting its merchant label;
 - teacher labels on the unlabeled chats and summaries: the bag of words learns little from a few hundred
   chats, while the labeling functions encode their cues (an agent's 缺货/为您取消, a summary's 用户询问…), so
-  a second model on [TF-IDF | LF firings] is averaged with the first fit and labels those texts; the final
-  fit learns them as ordinary rows, so the deployed model stays a plain TF-IDF pipeline (distillation).
+  a second model on [TF-IDF | LF firings] (the cue model) is averaged with the first fit and labels those
+  texts; the final fit learns them as ordinary rows.
   A firing can count more than 1 in the teacher's features (``teacher_lf_scale``): with an L2 penalty, a
   larger feature value needs a smaller coefficient, so the teacher leans more on the LF firings than on the
   ~64k TF-IDF columns, which the first fit already covers in the average.
+
+The teacher's labels make the final fit right on the pool's own chats and summaries, but not on new ones: a
+bag of words does not learn the rules' cues from them. So the deployed model keeps the cue model and, on
+chats and summaries, averages it with the final fit (:mod:`pipelines.cues`); on other genres the final fit
+alone decides.
 
 :func:`fit_few_label` sees only the cases it is given, so cross-validation that calls it per fold is honest.
 """
@@ -45,11 +50,12 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from pipelines.config import DEMO_FILE
+from pipelines.cues import CueFeatures, RoutedClassifier, lf_columns
 from pipelines.demo import load_demo
 from pipelines.model import TEXT_COLUMN, build_pipeline
 from pipelines.realdata import load_unlabeled
 from pipelines.text import clean_texts
-from pipelines.weak import LabelModel, apply_lfs, genre_of, indicators, lf_table
+from pipelines.weak import LabelModel, apply_lfs, genre_of, lf_table
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +133,20 @@ def _frame(texts: Sequence[str]) -> pd.DataFrame:
 
 
 def _with_lfs(x: sp.spmatrix, votes: np.ndarray, scale: float = 1.0) -> sp.csr_matrix:
-    """TF-IDF rows with one column per labeling function appended, ``scale`` where it fired, else 0 (the
-    teacher's features). Above 1, the L2 penalty on the firings' coefficients weighs less (see the module)."""
-    return sp.hstack([x, sp.csr_matrix(indicators(votes) * scale)]).tocsr()
+    """TF-IDF rows with the LF columns of :func:`pipelines.cues.lf_columns` appended (the cue model's features)."""
+    return sp.hstack([x, lf_columns(votes, scale)]).tocsr()
+
+
+def _route_cues(model: Pipeline, cue_model: Any, n_text: int, settings: FewLabelSettings) -> None:
+    """Make the fitted pipeline average ``cue_model`` in on the teacher's genres (see the module).
+
+    The cue columns join the text features as one more member of their union, so every consumer of the
+    pipeline (pyfunc, Spark, the scorer that runs the steps itself) computes them the same way.
+    """
+    union = model.named_steps["select"].named_transformers_["text"].named_steps["features"]
+    union.transformer_list.append(("cues", CueFeatures(settings.teacher_lf_scale, settings.teacher_genres).fit([])))
+    clf = model.named_steps["clf"]
+    model.steps[-1] = ("clf", RoutedClassifier(clf, cue_model, n_text).fit(None, None))
 
 
 def mean_proba(models: Sequence[tuple[Any, sp.spmatrix]], classes: np.ndarray) -> np.ndarray:
@@ -226,6 +243,7 @@ def fit_few_label(
         proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, pool_votes[rows], scale))], classes)
         add("teacher", x_rows, classes[proba.argmax(axis=1)].astype(object), settings.teacher_weight)
         clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
+        _route_cues(model, lf_model, x_labeled.shape[1], settings)
     log.info("few-label fit: %d labeled cases, extra rows %s", len(texts), extra)
     return FewLabelFit(model, extra)
 

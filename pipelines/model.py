@@ -35,6 +35,8 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "pipelines.tokenize.tokenize",
     "pipelines.model.FastTfidfVectorizer",
     "pipelines.model.SerialLogisticRegression",
+    "pipelines.cues.CueFeatures",
+    "pipelines.cues.RoutedClassifier",
 )
 
 

@@ -184,7 +184,7 @@ def train(
             "data.test_cases": len(test_set),
             "data.classes": ",".join(classes),
         }
-        description = f"{_describe(data, cases, params, digest)} {since_champion(client, logged)}"
+        description = f"{_describe(data, cases, params, digest, few is not None)} {since_champion(client, logged)}"
         mlflow.set_tag("mlflow.note.content", description)
         mlflow.log_params(logged)
         masked = _masked_frame(cases[["case_id", "text", "label"]])
@@ -228,11 +228,17 @@ def train(
     return TrainResult(run.info.run_id, info.model_uri, str(version.version), aliases, metrics)
 
 
-def _describe(data: Path, cases: pd.DataFrame, params: dict[str, Any], digest: str) -> str:
+def _describe(data: Path, cases: pd.DataFrame, params: dict[str, Any], digest: str, few_label: bool) -> str:
     labels = ", ".join(f"{k} {v}" for k, v in cases["label"].value_counts().items())
     feats, clf = params["features"], params["classifier"]
+    few = (
+        " Few-label training with unlabeled exports; on chats and summaries a second logistic regression over"
+        " the labeling functions' firings is averaged in."
+        if few_label
+        else ""
+    )
     return (
         f"Trained on `{data.name}` ({len(cases)} cases; {labels}; digest {digest}). "
         f"Word {feats['word_ngram']} + char {feats['char_ngram']} TF-IDF n-grams, "
-        f"logistic regression C={clf['C']} ({clf['class_weight']} class weights)."
+        f"logistic regression C={clf['C']} ({clf['class_weight']} class weights).{few}"
     )

@@ -3,8 +3,8 @@
 Analysts have a few hundred adjudicated cases beside tens of thousands of unlabeled ones. Labeling
 functions (LFs) write the gold guideline down as phrase rules, so they can vote on every unlabeled case; a
 small label model learned on the labeled cases (inside the training fold) turns the votes into a label and
-a confidence, learning which LFs to trust and which confusions they make. Only training uses this module:
-the deployed model is the ordinary TF-IDF pipeline, so scoring never runs a rule.
+a confidence, learning which LFs to trust and which confusions they make. At scoring time the rules run on
+chats and summaries only, as the cue features of :mod:`pipelines.cues`.
 
 Every LF looks at one view of the cleaned text: ``b`` the buyer's words (a chat's buyer lines; the whole
 text of any other genre), ``a`` a chat's agent lines. They were written from the guideline and from reading

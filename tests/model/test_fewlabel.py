@@ -1,9 +1,11 @@
 """Few-label training learns more from a small labeled set plus unlabeled texts than from the labeled set alone."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from pipelines.config import DEMO_FILE, load_params
+from pipelines.cues import RoutedClassifier
 from pipelines.fewlabel import fit_few_label
 from pipelines.model import TEXT_COLUMN
 from pipelines.realeval import party_macro_f1
@@ -41,6 +43,22 @@ def test_fitted_model_keeps_the_pipeline_shape(split):
     assert [name for name, _ in fit.model.steps] == ["select", "clf"]
     assert set(fit.extra_rows) == {"weak", "self", "teacher"}  # no demo rows: none were given
     assert sum(fit.extra_rows["self"].values()) > 0
+
+
+def test_cue_model_decides_with_the_text_model_on_chats_and_summaries_only(split):
+    labeled, unlabeled, test = split
+    model = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), load_params()).model
+    union = model.named_steps["select"].named_transformers_["text"].named_steps["features"]
+    assert [name for name, _ in union.transformer_list] == ["words", "chars", "cues"]
+    clf = model.named_steps["clf"]
+    assert isinstance(clf, RoutedClassifier)
+    x = model.named_steps["select"].transform(test[[TEXT_COLUMN]]).tocsr()
+    routed = np.array([genre_of(text) in ("chat", "summary") for text in clean_texts(test["text"].tolist())])
+    assert 0 < routed.sum() < len(test)
+    text_only = clf.text_model.predict_proba(x[:, : clf.n_text])
+    proba = model.predict_proba(test[[TEXT_COLUMN]])
+    np.testing.assert_allclose(proba[~routed], text_only[~routed])
+    assert np.abs(proba[routed] - text_only[routed]).max() > 0.01
 
 
 def test_teacher_labels_every_unlabeled_chat_and_summary_and_nothing_else(split):
