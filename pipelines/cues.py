@@ -88,10 +88,11 @@ class RoutedClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def coef_(self) -> np.ndarray:
-        """The TF-IDF model's weights, zero on the cue columns: explanations name the words it weighs."""
-        coef = np.asarray(self.text_model.coef_)
-        n_cues = np.asarray(self.cue_model.coef_).shape[1] - self.n_text + 1  # the rules, then the routed flag
-        return np.hstack([coef, np.zeros((coef.shape[0], n_cues))])
+        """Weights for explanations: the TF-IDF model's on the words, half the cue model's on the rule columns
+        (its share of the average on routed rows), 0 on the routed flag. A chat's explanation can then name
+        the rules that pushed it toward its party; the rule columns are 0 on other genres."""
+        rules = 0.5 * np.asarray(self.cue_model.coef_)[:, self.n_text :]
+        return np.hstack([np.asarray(self.text_model.coef_), rules, np.zeros((rules.shape[0], 1))])
 
     def predict_proba(self, x: sp.spmatrix) -> np.ndarray:
         """The TF-IDF model's probabilities; on routed rows, their mean with the cue model's."""

@@ -50,7 +50,7 @@ def test_routed_rows_average_the_two_models_and_the_others_keep_the_text_model()
     expected[on] = (expected[on] + cue_model.predict_proba(np.hstack([text, cue])[on])) / 2
     np.testing.assert_allclose(proba, expected)
     assert list(clf.predict(x)) == list(clf.classes_[expected.argmax(axis=1)])
-    assert clf.coef_.shape == (1, 4 + 2 + 1) and not clf.coef_[:, 4:].any()
+    np.testing.assert_allclose(clf.coef_, np.hstack([text_model.coef_, cue_model.coef_[:, 4:] / 2, [[0.0]]]))
 
 
 def test_routed_classifier_refuses_unfitted_or_mismatched_models():

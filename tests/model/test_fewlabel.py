@@ -6,6 +6,7 @@ import pytest
 
 from pipelines.config import DEMO_FILE, load_params
 from pipelines.cues import RoutedClassifier
+from pipelines.explain import Explainer
 from pipelines.fewlabel import fit_few_label
 from pipelines.model import TEXT_COLUMN
 from pipelines.realeval import party_macro_f1
@@ -59,6 +60,10 @@ def test_cue_model_decides_with_the_text_model_on_chats_and_summaries_only(split
     proba = model.predict_proba(test[[TEXT_COLUMN]])
     np.testing.assert_allclose(proba[~routed], text_only[~routed])
     assert np.abs(proba[routed] - text_only[routed]).max() > 0.01
+    explainer = Explainer.for_model([vec for _, vec in union.transformer_list], clf)
+    terms = pd.Series(explainer.top_terms(x, proba.argmax(axis=1)))
+    assert terms[routed].str.contains("规则:").any()  # a chat's explanation can name the rules that fired
+    assert not terms[~routed].str.contains("规则:").any()
 
 
 def test_teacher_labels_every_unlabeled_chat_and_summary_and_nothing_else(split):
