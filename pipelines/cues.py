@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
-from pipelines.weak import LF_NAMES, apply_lfs, genre_of, indicators
+from pipelines.weak import LF_NAMES, genre_of, indicators, votes_of_cleaned
 
 #: Name of the last cue column, 1 on the rows whose genre is routed to the cue model.
 ROUTED = "routed"
@@ -55,7 +55,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         routed = sp.csr_matrix((np.ones(len(rows)), (rows, np.zeros(len(rows), dtype=int))), shape=(len(texts), 1))
         cues = sp.csr_matrix((len(texts), len(LF_NAMES)))
         if len(rows):
-            fired = lf_columns(apply_lfs([texts[i] for i in rows]), self.scale).tocoo()
+            fired = lf_columns(votes_of_cleaned([texts[i] for i in rows]), self.scale).tocoo()
             cues = sp.csr_matrix((fired.data, (rows[fired.row], fired.col)), shape=cues.shape)
         return sp.hstack([cues, routed], format="csr", dtype=np.float32)
 

@@ -278,8 +278,13 @@ def apply_lfs(texts: Sequence[str], lfs: Sequence[LabelingFunction] = LABELING_F
     Texts are cleaned first, exactly as the model sees them, so full-width input and masked numbers
     behave the same in every export.
     """
-    votes = np.full((len(texts), len(lfs)), ABSTAIN, dtype=np.int8)
-    for i, text in enumerate(clean_texts(list(texts))):
+    return votes_of_cleaned(clean_texts(list(texts)), lfs)
+
+
+def votes_of_cleaned(cleaned: Sequence[str], lfs: Sequence[LabelingFunction] = LABELING_FUNCTIONS) -> np.ndarray:
+    """:func:`apply_lfs` over texts already cleaned, as a pipeline step after cleaning has them."""
+    votes = np.full((len(cleaned), len(lfs)), ABSTAIN, dtype=np.int8)
+    for i, text in enumerate(cleaned):
         views = views_of(text)
         for j, lf in enumerate(lfs):
             votes[i, j] = lf(views)
