@@ -79,7 +79,7 @@ class FewLabelSettings:
     #: Fit the text features (vocabulary and idf) on the labeled cases plus the demo corpus, when demo rows
     #: are used; off, on the labeled cases alone.
     demo_vocabulary: bool = False
-    #: Value of a firing labeling function's column in the teacher's [TF-IDF | LF] features (training only).
+    #: Value of a firing labeling function's column in the cue model's [TF-IDF | LF] features (teacher and scoring).
     teacher_lf_scale: float = 1.0
     #: Weight of a labeled case's copy under its secondary label, where the export names one (0 = off).
     secondary_weight: float = 0.0

@@ -24,6 +24,7 @@ from pipelines.card import publish_card
 from pipelines.cases import to_cases
 from pipelines.changes import since_champion
 from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
+from pipelines.cues import RoutedClassifier
 from pipelines.export import write_csv
 from pipelines.fewlabel import fit_for_training, log_few_label
 from pipelines.heldout import write_heldout
@@ -184,7 +185,10 @@ def train(
             "data.test_cases": len(test_set),
             "data.classes": ",".join(classes),
         }
-        description = f"{_describe(data, cases, params, digest, few is not None)} {since_champion(client, logged)}"
+        routed = isinstance(model.named_steps["clf"], RoutedClassifier)
+        description = (
+            f"{_describe(data, cases, params, digest, few is not None, routed)} {since_champion(client, logged)}"
+        )
         mlflow.set_tag("mlflow.note.content", description)
         mlflow.log_params(logged)
         masked = _masked_frame(cases[["case_id", "text", "label"]])
@@ -228,15 +232,16 @@ def train(
     return TrainResult(run.info.run_id, info.model_uri, str(version.version), aliases, metrics)
 
 
-def _describe(data: Path, cases: pd.DataFrame, params: dict[str, Any], digest: str, few_label: bool) -> str:
+def _describe(
+    data: Path, cases: pd.DataFrame, params: dict[str, Any], digest: str, few_label: bool, routed: bool
+) -> str:
     labels = ", ".join(f"{k} {v}" for k, v in cases["label"].value_counts().items())
     feats, clf = params["features"], params["classifier"]
-    few = (
-        " Few-label training with unlabeled exports; on chats and summaries a second logistic regression over"
-        " the labeling functions' firings is averaged in."
-        if few_label
-        else ""
-    )
+    few = " Few-label training with unlabeled exports." if few_label else ""
+    if routed:
+        few += (
+            " On chats and summaries a second logistic regression over the labeling functions' firings is averaged in."
+        )
     return (
         f"Trained on `{data.name}` ({len(cases)} cases; {labels}; digest {digest}). "
         f"Word {feats['word_ngram']} + char {feats['char_ngram']} TF-IDF n-grams, "
