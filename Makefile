@@ -12,6 +12,7 @@ REAL ?= ../shared/data
 ARGS ?=
 GOLD ?=
 SEEDS ?=
+SHARES ?=
 PORT ?= 5000
 INPUT ?=
 OUTPUT ?=
@@ -40,8 +41,8 @@ train: $(STAMP) ## Train and register a model (DATA=labeled export; UNLABELED="a
 train-real: $(STAMP) ## Train and register the real-text model from REAL/gold/dev.csv plus the unlabeled pool
 	$(BIN)/liability train-real --real "$(REAL)"
 
-evaluate-real: $(STAMP) ## Cross-validate model and baselines on REAL/gold/dev.csv (fold seeds SEEDS, default 0 1 2; one MLflow run)
-	$(BIN)/liability evaluate-real --real "$(REAL)" $(foreach seed,$(SEEDS),--seed $(seed))
+evaluate-real: $(STAMP) ## Cross-validate model and baselines on REAL/gold/dev.csv (fold seeds SEEDS, default 0 1 2; SHARES="0.25 0.5" adds a learning curve)
+	$(BIN)/liability evaluate-real --real "$(REAL)" $(foreach seed,$(SEEDS),--seed $(seed)) $(foreach share,$(SHARES),--share $(share))
 
 evaluate: $(STAMP) ## Evaluate candidate and champion on the held-out split (GOLD=labeled file to add it)
 	$(BIN)/liability evaluate $(if $(GOLD),--gold "$(GOLD)")

@@ -186,6 +186,15 @@ def evaluate_real(
     real: RealOpt = None,
     seed: Annotated[list[int] | None, typer.Option(help="Fold shuffle seed (repeatable; default 0 1 2).")] = None,
     params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+    share: Annotated[
+        list[float] | None,
+        typer.Option(
+            min=0.05,
+            max=0.95,
+            help="Also train on this share of each training fold (repeatable): a learning curve, i.e. what more "
+            "labeled cases would buy. Each share adds about one training per fold.",
+        ),
+    ] = None,
 ) -> None:
     """Cross-validate the few-label model and its baselines on gold/dev.csv, all in one MLflow run."""
     from pipelines.config import real_data_dir
@@ -193,7 +202,9 @@ def evaluate_real(
     from pipelines.realeval import evaluate_real as run_evaluation
 
     try:
-        result = run_evaluation(real_data_dir(real), seeds=tuple(seed or (0, 1, 2)), params_file=params)
+        result = run_evaluation(
+            real_data_dir(real), seeds=tuple(seed or (0, 1, 2)), params_file=params, shares=tuple(share or ())
+        )
     except StoreUnavailableError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -206,6 +217,13 @@ def evaluate_real(
     for method, row in result.summary.iterrows():
         table.add_row(str(method), *(f"{row[c]:.3f}" for c in columns))
     Console(width=max(Console().width, 130)).print(table)
+    if not result.curve.empty:
+        curve = Table(title="learning curve: macro-F1 by labeled cases per training fold")
+        for column in ("share", "labeled cases", "few-label model", "TF-IDF, labeled only"):
+            curve.add_column(column, justify="right")
+        for row in result.curve.itertuples():
+            curve.add_row(f"{row.share:.0%}", str(row.labeled_cases), f"{row.model:.3f}", f"{row.tfidf:.3f}")
+        console.print(curve)
     console.print(f"run {result.run_id}")
 
 

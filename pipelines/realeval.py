@@ -13,6 +13,11 @@ folds serve every method, and several fold shuffles (seeds) show the spread. Met
 - ``keywords``: the keyword-rule baseline (no training);
 - ``demo_only``: the pipeline trained on the synthetic demo corpus alone (how well the demo transfers).
 
+With ``shares``, the few-label model and the TF-IDF baseline are also fitted on a stratified share of each
+training fold (columns ``model_labeled25``, ``tfidf_labeled25`` for 25%), on the same folds and validation
+texts: a learning curve, i.e. what more (or fewer) labeled cases would buy. The fold's other cases stay in the
+pool, unlabeled, as in an export of which only that share was labeled.
+
 Macro-F1 averages the four parties; ``none`` rows count, since blaming a party for them is a false
 positive. The predictions are saved as an artifact so that the numbers can be recomputed independently.
 """
@@ -29,9 +34,10 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import mlflow
+import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from pipelines.baseline import predict_keywords
 from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
@@ -40,7 +46,7 @@ from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelSettings, fit_few_label
 from pipelines.metrics import classification_metrics
 from pipelines.model import TEXT_COLUMN, build_pipeline
-from pipelines.plots import confusion_figure
+from pipelines.plots import confusion_figure, learning_curve_figure
 from pipelines.realdata import GENRES, load_gold, load_pool
 from pipelines.text import clean_texts
 from pipelines.tracking import experiment_id, store_lock, use_store
@@ -63,6 +69,8 @@ class RealEvaluation:
     run_id: str
     summary: pd.DataFrame
     seconds: float
+    #: Mean macro-F1 per share of the labeled cases (empty without ``shares``); see :func:`learning_curve`.
+    curve: pd.DataFrame
 
 
 def party_macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
@@ -74,15 +82,38 @@ def _frame(texts: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({TEXT_COLUMN: list(texts)})
 
 
+def share_column(method: str, share: float) -> str:
+    """The predictions column of ``method`` fitted on ``share`` of each training fold, e.g. ``model_labeled25``."""
+    return f"{method}_labeled{round(share * 100)}"
+
+
+def labeled_share(train: np.ndarray, labels: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """A stratified ``share`` of the training fold's rows: the labeled export an analyst with fewer cases has.
+
+    Stratified so that every party keeps its proportion; the validation fold is not touched.
+    """
+    part, _ = train_test_split(train, train_size=share, stratify=labels[train], random_state=seed)
+    return np.sort(part)
+
+
 def cross_validate(
-    gold: pd.DataFrame, pool: Sequence[str], demo: pd.DataFrame, params: dict[str, Any], seed: int
+    gold: pd.DataFrame,
+    pool: Sequence[str],
+    demo: pd.DataFrame,
+    params: dict[str, Any],
+    seed: int,
+    shares: Sequence[float] = (),
 ) -> pd.DataFrame:
-    """Out-of-fold predictions of every method for one shuffle of the folds: one row per gold case."""
+    """Out-of-fold predictions of every method for one shuffle of the folds: one row per gold case.
+
+    With ``shares``, also the few-label model and the TF-IDF baseline fitted on each share of the training fold.
+    """
     out = gold[["case_id", "genre", "agreement", "label"]].copy()
     out.insert(0, "seed", seed)
     texts, labels = gold["text"].to_numpy(dtype=object), gold["label"].to_numpy(dtype=object)
     secondary = gold["secondary"].to_numpy(dtype=object)
-    for method in ("model", "model_unseen", "tfidf"):
+    curve_columns = [share_column(method, share) for share in shares for method in ("model", "tfidf")]
+    for method in ("model", "model_unseen", "tfidf", *curve_columns):
         out[method] = ""
     out["model_confidence"] = 0.0
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
@@ -97,6 +128,12 @@ def cross_validate(
         out.loc[out.index[test], "model_unseen"] = unseen.model.predict(_frame(texts[test]))
         plain = build_pipeline(params).fit(_frame(texts[train]), labels[train])
         out.loc[out.index[test], "tfidf"] = plain.predict(_frame(texts[test]))
+        for share in shares:
+            part = labeled_share(train, labels, share, seed)
+            few = fit_few_label(texts[part], labels[part], pool, params, demo=demo, secondary=secondary[part]).model
+            out.loc[out.index[test], share_column("model", share)] = few.predict(_frame(texts[test]))
+            plain = build_pipeline(params).fit(_frame(texts[part]), labels[part])
+            out.loc[out.index[test], share_column("tfidf", share)] = plain.predict(_frame(texts[test]))
         log.info("seed %d fold %d/%d done", seed, k + 1, FOLDS)
     out["keywords"] = predict_keywords(clean_texts(texts))
     return out
@@ -143,10 +180,34 @@ def summarize(predictions: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame
     return logged, pd.DataFrame(rows)
 
 
+def learning_curve(predictions: pd.DataFrame, shares: Sequence[float], cases: int) -> pd.DataFrame:
+    """Per share of the labeled cases (1.0: the full training folds), the labeled cases a fit saw and the
+    mean macro-F1 over seeds of the few-label model and of the TF-IDF baseline, from the saved predictions."""
+    rows = []
+    for share in (*sorted(shares), 1.0):
+        columns = ("model", "tfidf") if share == 1.0 else (share_column("model", share), share_column("tfidf", share))
+        scores = [
+            np.mean([party_macro_f1(group["label"], group[column]) for _, group in predictions.groupby("seed")])
+            for column in columns
+        ]
+        training = cases * (FOLDS - 1) / FOLDS
+        rows.append({"share": share, "labeled_cases": round(training * share), "model": scores[0], "tfidf": scores[1]})
+    return pd.DataFrame(rows)
+
+
 def evaluate_real(
-    real_dir: Path, *, seeds: Sequence[int] = (0, 1, 2), params_file: Path = PARAMS_FILE
+    real_dir: Path,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    params_file: Path = PARAMS_FILE,
+    shares: Sequence[float] = (),
 ) -> RealEvaluation:
-    """Cross-validate every method on ``real_dir/gold/dev.csv`` with the pool, and log it all in one run."""
+    """Cross-validate every method on ``real_dir/gold/dev.csv`` with the pool, and log it all in one run.
+
+    ``shares`` (each between 0 and 1) add the learning curve; each share costs about one more fit per fold.
+    """
+    if any(not 0 < share < 1 for share in shares):
+        raise ValueError(f"a labeled share must be between 0 and 1 (1 is the model itself), got {list(shares)}")
     started = time.perf_counter()
     params = load_params(params_file)
     client = use_store()
@@ -157,11 +218,15 @@ def evaluate_real(
     demo_pred = demo_model.predict(gold[[TEXT_COLUMN]])
     frames = []
     for seed in seeds:
-        frame = cross_validate(gold, pool, demo, params, seed)
+        frame = cross_validate(gold, pool, demo, params, seed, shares)
         frame["demo_only"] = demo_pred
         frames.append(frame)
     predictions = pd.concat(frames, ignore_index=True)
     metrics, summary = summarize(predictions)
+    curve = learning_curve(predictions, shares, len(gold)) if shares else pd.DataFrame()
+    for row in curve.itertuples():
+        if row.share < 1.0:
+            metrics |= {f"{share_column(m, row.share)}.macro_f1": getattr(row, m) for m in ("model", "tfidf")}
     lfs = lf_table(apply_lfs(gold["text"].tolist()), gold["label"])
     seconds = time.perf_counter() - started
     with (
@@ -175,6 +240,7 @@ def evaluate_real(
         )
         mlflow.log_params(
             {"gold_cases": len(gold), "pool_texts": len(pool), "seeds": ",".join(map(str, seeds)), "folds": FOLDS}
+            | {"labeled_shares": ",".join(map(str, shares)) or "none"}
             | {f"fewlabel.{k}": v for k, v in vars(FewLabelSettings.from_params(params)).items()}
         )
         mlflow.log_metrics(metrics | {"seconds": seconds})
@@ -191,5 +257,12 @@ def evaluate_real(
                 )
                 fig.savefig(out / f"confusion_{method}.png", dpi=120)
                 plt.close(fig)
+            if not curve.empty:
+                write_csv(curve.round(4), out / "learning_curve.csv", encoding="utf-8")
+                fig = learning_curve_figure(
+                    curve, f"{FOLDS}-fold CV on {len(gold)} gold cases, fold seeds {list(seeds)}"
+                )
+                fig.savefig(out / "learning_curve.png", dpi=120)
+                plt.close(fig)
             mlflow.log_artifacts(tmp, "cv")
-    return RealEvaluation(run.info.run_id, summary, seconds)
+    return RealEvaluation(run.info.run_id, summary, seconds, curve)

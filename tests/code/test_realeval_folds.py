@@ -46,3 +46,32 @@ def test_model_unseen_never_has_the_validation_texts_in_its_pool(monkeypatch: py
         assert shipped == texts | set(extra)  # the shipped training keeps them, unlabeled
         assert unseen == shipped - held_out
     assert (frame["model_unseen"] == "merchant").all()
+
+
+def test_labeled_share_is_a_stratified_part_of_the_training_fold():
+    labels = np.array(["merchant"] * 40 + ["platform"] * 20 + ["none"] * 20, dtype=object)
+    train = np.arange(0, 80, 2)  # every other row: 20 merchant, 10 platform, 10 none
+    part = realeval.labeled_share(train, labels, 0.5, seed=0)
+    assert set(part) <= set(train) and len(part) == 20
+    assert pd.Series(labels[part]).value_counts().to_dict() == {"merchant": 10, "platform": 5, "none": 5}
+    assert list(part) == sorted(part)
+    assert not np.array_equal(part, realeval.labeled_share(train, labels, 0.5, seed=1))
+
+
+def test_learning_curve_fits_see_a_share_of_the_training_fold_only(monkeypatch: pytest.MonkeyPatch):
+    demo = pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False)
+    gold = demo.groupby("label").head(10).reset_index(drop=True).assign(secondary="", agreement="both")
+    seen: list[set[str]] = []
+
+    def fake_fit(texts, labels, unlabeled, params, **kwargs):
+        seen.append(set(texts))
+        return SimpleNamespace(model=_Constant())
+
+    monkeypatch.setattr(realeval, "fit_few_label", fake_fit)
+    frame = realeval.cross_validate(gold, list(gold["text"]), demo.head(0), load_params(), seed=0, shares=(0.5,))
+
+    assert len(seen) == 3 * realeval.FOLDS  # per fold: the model, model_unseen, the 50% model
+    for full, half in zip(seen[0::3], seen[2::3], strict=True):
+        assert half < full and len(half) == len(full) // 2
+    assert (frame["model_labeled50"] == "merchant").all()
+    assert set(frame["tfidf_labeled50"]) <= set(gold["label"])

@@ -23,6 +23,11 @@ from pipelines.weak import LF_NAMES
 pytestmark = pytest.mark.slow
 
 
+def party_macro_f1_of(y_true: pd.Series, y_pred: pd.Series) -> float:
+    """Macro-F1 over the four parties, written here again so the test does not trust the code it checks."""
+    return f1_score(y_true, y_pred, labels=list(PARTY_CODES), average="macro", zero_division=0)
+
+
 @pytest.fixture(scope="module")
 def mini_real(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """gold/dev.csv (100 demo cases) and real/ (reviews, per-turn chats, summaries, complaints) like ../shared/data."""
@@ -69,7 +74,7 @@ def test_evaluate_real_numbers_recomputed_from_saved_predictions(
     small_demo = tmp_path / "demo.csv"
     pd.read_csv(DEMO_FILE, dtype=str, keep_default_na=False).head(600).to_csv(small_demo, index=False)
     monkeypatch.setattr(realeval, "DEMO_FILE", small_demo)
-    result = realeval.evaluate_real(mini_real, seeds=(0, 1))
+    result = realeval.evaluate_real(mini_real, seeds=(0, 1), shares=(0.5,))
 
     client = MlflowClient(mlflow_store)
     metrics = client.get_run(result.run_id).data.metrics
@@ -77,10 +82,7 @@ def test_evaluate_real_numbers_recomputed_from_saved_predictions(
     saved = pd.read_csv(Path(path) / realeval.PREDICTIONS_FILE, dtype=str, keep_default_na=False)
     assert len(saved) == 2 * 100 and set(realeval.METHODS) <= set(saved.columns)
     for method in realeval.METHODS:
-        per_seed = [
-            f1_score(g["label"], g[method], labels=list(PARTY_CODES), average="macro", zero_division=0)
-            for _, g in saved.groupby("seed")
-        ]
+        per_seed = [party_macro_f1_of(g["label"], g[method]) for _, g in saved.groupby("seed")]
         assert metrics[f"{method}.macro_f1"] == pytest.approx(np.mean(per_seed))
         assert metrics[f"{method}.macro_f1_seed0"] == pytest.approx(per_seed[0])
     seed0 = saved[saved["seed"] == "0"]
@@ -94,13 +96,7 @@ def test_evaluate_real_numbers_recomputed_from_saved_predictions(
         assert metrics[f"model.recall_{party}"] == pytest.approx(np.mean([x[1][0] for x in p]))
     for genre in seed0["genre"].unique():
         by_seed = [
-            f1_score(
-                s.loc[s["genre"] == genre, "label"],
-                s.loc[s["genre"] == genre, "tfidf"],
-                labels=list(PARTY_CODES),
-                average="macro",
-                zero_division=0,
-            )
+            party_macro_f1_of(s.loc[s["genre"] == genre, "label"], s.loc[s["genre"] == genre, "tfidf"])
             for s in (seed0, seed1)
         ]
         assert metrics[f"tfidf.genre_{genre}_macro_f1"] == pytest.approx(np.mean(by_seed)), genre
@@ -109,8 +105,18 @@ def test_evaluate_real_numbers_recomputed_from_saved_predictions(
         for s in (seed0, seed1)
     ]
     assert metrics["model.accuracy_both"] == pytest.approx(np.mean(agreed))
+    for method in ("model", "tfidf"):  # the learning curve's 50% point, from the same saved predictions
+        column = f"{method}_labeled50"
+        per_seed = [party_macro_f1_of(g["label"], g[column]) for _, g in saved.groupby("seed")]
+        assert metrics[f"{column}.macro_f1"] == pytest.approx(np.mean(per_seed))
+    curve = pd.read_csv(Path(path) / "learning_curve.csv")
+    assert curve["share"].tolist() == [0.5, 1.0] and curve["labeled_cases"].tolist() == [40, 80]
+    assert curve["model"].tolist() == pytest.approx(
+        [metrics["model_labeled50.macro_f1"], metrics["model.macro_f1"]], abs=1e-4
+    )
     artifacts = {a.path for a in client.list_artifacts(result.run_id, "cv")}
     assert "cv/confusion_model.png" in artifacts and "cv/summary.csv" in artifacts
+    assert "cv/learning_curve.png" in artifacts
     mlflow.set_tracking_uri(None)
 
 
