@@ -75,3 +75,19 @@ def test_learning_curve_fits_see_a_share_of_the_training_fold_only(monkeypatch: 
         assert half < full and len(half) == len(full) // 2
     assert (frame["model_labeled50"] == "merchant").all()
     assert set(frame["tfidf_labeled50"]) <= set(gold["label"])
+
+
+@pytest.mark.parametrize("share", ["1.0", "0", "1.5"])
+def test_the_cli_refuses_a_share_outside_0_and_1_before_any_work(share: str, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    monkeypatch.setattr(realeval, "evaluate_real", lambda *a, **k: pytest.fail("evaluation started"))
+    result = CliRunner().invoke(app, ["evaluate-real", "--share", share])
+    assert result.exit_code == 2 and "--share" in result.output
+
+
+def test_evaluate_real_refuses_a_share_outside_0_and_1_before_reading_data(tmp_path):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        realeval.evaluate_real(tmp_path / "absent", shares=(0.5, 1.0))
