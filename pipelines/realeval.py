@@ -184,13 +184,13 @@ def learning_curve(predictions: pd.DataFrame, shares: Sequence[float], cases: in
     """Per share of the labeled cases (1.0: the full training folds), the labeled cases a fit saw and the
     mean macro-F1 over seeds of the few-label model and of the TF-IDF baseline, from the saved predictions."""
     rows = []
+    training = cases * (FOLDS - 1) / FOLDS
     for share in (*sorted(shares), 1.0):
         columns = ("model", "tfidf") if share == 1.0 else (share_column("model", share), share_column("tfidf", share))
         scores = [
             np.mean([party_macro_f1(group["label"], group[column]) for _, group in predictions.groupby("seed")])
             for column in columns
         ]
-        training = cases * (FOLDS - 1) / FOLDS
         rows.append({"share": share, "labeled_cases": round(training * share), "model": scores[0], "tfidf": scores[1]})
     return pd.DataFrame(rows)
 
@@ -208,6 +208,7 @@ def evaluate_real(
     """
     if any(not 0 < share < 1 for share in shares):
         raise ValueError(f"a labeled share must be between 0 and 1 (1 is the model itself), got {list(shares)}")
+    shares = sorted({round(share, 2) for share in shares})  # one column per whole percent
     started = time.perf_counter()
     params = load_params(params_file)
     client = use_store()
