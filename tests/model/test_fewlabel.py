@@ -46,9 +46,14 @@ def test_fitted_model_keeps_the_pipeline_shape(split):
     assert sum(fit.extra_rows["self"].values()) > 0
 
 
+def _without_vectors() -> dict:
+    params = load_params()
+    return params | {"fewlabel": params["fewlabel"] | {"vector_weight": 0}}
+
+
 def test_cue_model_decides_with_the_text_model_on_chats_and_summaries_only(split):
     labeled, unlabeled, test = split
-    model = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), load_params()).model
+    model = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), _without_vectors()).model
     union = model.named_steps["select"].named_transformers_["text"].named_steps["features"]
     assert [name for name, _ in union.transformer_list] == ["words", "chars", "cues"]
     clf = model.named_steps["clf"]
@@ -95,3 +100,23 @@ def test_secondary_labels_add_weighted_rows_that_pull_toward_that_party(split):
         return float(proba[:, list(model.classes_).index("logistics")].mean())
 
     assert logistics_share(with_secondary.model) > logistics_share(without.model) + 0.02
+
+
+def test_vector_model_has_its_share_on_every_genre_but_chats(split):
+    labeled, unlabeled, test = split
+    params = load_params()
+    model = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), params).model
+    union = model.named_steps["select"].named_transformers_["text"].named_steps["features"]
+    assert [name for name, _ in union.transformer_list] == ["words", "chars", "cues", "vectors"]
+    clf = model.named_steps["clf"]
+    assert clf.vector_weight == params["fewlabel"]["vector_weight"] > 0
+    plain = fit_few_label(labeled["text"], labeled["label"], unlabeled["text"].tolist(), _without_vectors()).model
+    genres = np.array([genre_of(text) for text in clean_texts(test["text"].tolist())])
+    with_vectors, without = (m.predict_proba(test[[TEXT_COLUMN]]) for m in (model, plain))
+    chats = genres == "chat"
+    assert 0 < chats.sum() < len(test)
+    np.testing.assert_allclose(with_vectors[chats], without[chats], atol=1e-9)
+    assert np.abs(with_vectors[~chats] - without[~chats]).max() > 0.05
+    x = model.named_steps["select"].transform(test[[TEXT_COLUMN]]).tocsr()
+    explainer = Explainer.for_model([vec for _, vec in union.transformer_list], clf)
+    assert not pd.Series(explainer.top_terms(x, with_vectors.argmax(axis=1))).str.contains("向量").any()
