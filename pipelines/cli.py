@@ -14,6 +14,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from pipelines.config import CHAMPION_URI, DEMO_FILE, MODEL_NAME, PARAMS_FILE, ZH_NAMES
+from pipelines.encoder import EncoderUnavailableError
 from pipelines.tables import InputError
 from pipelines.tracking import StoreUnavailableError
 
@@ -87,7 +88,7 @@ def train(
             label_col=label_col,
             allow_labels=tuple(allow_label or ()),
         )
-    except (InputError, StoreUnavailableError) as exc:
+    except (InputError, StoreUnavailableError, EncoderUnavailableError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     table = Table(title=f"{MODEL_NAME} v{result.version} ({', '.join(result.aliases)})")
@@ -209,7 +210,7 @@ def evaluate_real(
         result = run_evaluation(
             real_data_dir(real), seeds=tuple(seed or (0, 1, 2)), params_file=params, shares=tuple(share or ())
         )
-    except StoreUnavailableError as exc:
+    except (StoreUnavailableError, EncoderUnavailableError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     table = Table(title=f"cross-validated on real text (experiment {REAL_EXPERIMENT}), {result.seconds:.0f} s")
@@ -249,10 +250,10 @@ def audit_labels(
     try:
         cases = load_labeled(data)
         texts = load_unlabeled(unlabeled or ())
-    except InputError as exc:
+        doubted = doubted_labels(cases, load_params(params), texts)
+    except (InputError, EncoderUnavailableError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    doubted = doubted_labels(cases, load_params(params), texts)
     path = write_audit(doubted, out)
     console.print(f"{len(doubted)} of {len(cases)} labels doubted; wrote {path}")
 

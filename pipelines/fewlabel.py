@@ -30,6 +30,10 @@ bag of words does not learn the rules' cues from them. So the deployed model kee
 chats and summaries, averages it with the final fit (:mod:`pipelines.cues`); on other genres the final fit
 alone decides.
 
+With ``vector_weight``, a third logistic regression, over the pretrained word vectors of
+:mod:`pipelines.wordvectors` and fitted on the labeled cases alone, takes that share of the average on every
+genre but chats: it knows the words that the few labeled cases lack, which no extra row can teach the bag of words.
+
 :func:`fit_few_label` sees only the cases it is given, so cross-validation that calls it per fold is honest.
 """
 
@@ -52,6 +56,7 @@ from sklearn.pipeline import Pipeline
 from pipelines.config import DEMO_FILE
 from pipelines.cues import CueFeatures, RoutedClassifier, lf_columns
 from pipelines.demo import load_demo
+from pipelines.encoder import word_encoder
 from pipelines.model import TEXT_COLUMN, build_pipeline
 from pipelines.realdata import load_unlabeled
 from pipelines.text import clean_texts
@@ -210,6 +215,8 @@ def fit_few_label(
     ``secondary`` holds each labeled text's secondary label ("" for none), used when ``secondary_weight`` is.
     """
     settings = FewLabelSettings.from_params(params)
+    if settings.vector_weight > 0:
+        word_encoder()  # a missing encoder stops the training now, not after minutes of fitting
     texts, y = list(texts), np.asarray(labels, dtype=object)
     seen = set(texts)
     pool = [t for t in dict.fromkeys(unlabeled) if t not in seen]

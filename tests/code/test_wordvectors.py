@@ -68,3 +68,21 @@ def test_words_never_seen_in_training_add_nothing(features):
 def test_a_missing_encoder_says_how_to_get_it(tmp_path):
     with pytest.raises(EncoderUnavailableError, match="make encoder"):
         WordEncoder(tmp_path)
+
+
+def test_training_without_the_encoder_stops_before_fitting_and_says_how_to_get_it(tmp_path, mlflow_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    import pipelines.fewlabel as fewlabel
+    from pipelines.cli import app
+    from pipelines.config import DEMO_FILE
+
+    def missing() -> None:
+        raise EncoderUnavailableError("the word encoder is not in models/encoders: run `make encoder`")
+
+    monkeypatch.setattr(fewlabel, "word_encoder", missing)
+    monkeypatch.setattr(fewlabel, "build_pipeline", lambda params: pytest.fail("fitting started"))
+    unlabeled = tmp_path / "chats.csv"
+    unlabeled.write_text("case_id,text\nu1,快递太慢了\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["train", "--data", str(DEMO_FILE), "--unlabeled", str(unlabeled)])
+    assert result.exit_code == 2 and "make encoder" in result.output
