@@ -101,8 +101,9 @@ class FewLabelSettings:
     def from_params(cls, params: dict[str, Any]) -> FewLabelSettings:
         """Settings from the ``[fewlabel]`` table of the hyperparameters (defaults where absent)."""
         table = dict(params.get("fewlabel", {}))
-        table["teacher_genres"] = tuple(table.get("teacher_genres", ()))
-        table["vector_skip_genres"] = tuple(table.get("vector_skip_genres", ("chat",)))
+        for key in ("teacher_genres", "vector_skip_genres"):  # TOML gives lists; absent keys keep the defaults
+            if key in table:
+                table[key] = tuple(table[key])
         settings = cls(**table)
         if settings.vector_weight > 0 and not (settings.teacher_weight > 0 and settings.teacher_genres):
             raise ValueError("[fewlabel] vector_weight needs the teacher: teacher_weight > 0 and teacher_genres")
