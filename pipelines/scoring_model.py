@@ -25,6 +25,7 @@ from pipelines.model import FastTfidfVectorizer
 from pipelines.registry import load_sklearn
 from pipelines.tables import InputError
 from pipelines.text import clean_texts
+from pipelines.tokenize import shared_tokens
 
 #: ``models:/name@alias`` or ``models:/name/version``.
 _REGISTRY_URI = re.compile(r"models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>[^/]+))")
@@ -115,16 +116,18 @@ class ScoringModel:
     def features(self, cleaned: list[str], drift_sample: int = DRIFT_SAMPLE) -> tuple[sp.csr_matrix, int, int]:
         """The feature matrix of cleaned texts (the FeatureUnion's output), with the drift token counts.
 
-        Each vectorizer transforms the whole batch through its own (fast) path. The drift signal needs the
-        word tokens themselves, so it tokenizes the first ``drift_sample`` texts again (the scorer asks for
+        Each vectorizer transforms the whole batch through its own (fast) path; within the batch a single-line
+        text is segmented once (:func:`pipelines.tokenize.shared_tokens`). The drift signal needs the word
+        tokens themselves, so it analyzes the first ``drift_sample`` texts again (the scorer asks for
         :data:`DRIFT_SAMPLE` per chunk): an estimate of the unseen-token share at a few percent of the cost
         of counting every text.
         """
-        matrix = sp.hstack([vec.transform(cleaned) for _, vec in self.vectorizers], format="csr")
-        words = dict(self.vectorizers)[WORDS]
-        analyze = words.build_analyzer()
-        # Higher n-grams are tokens joined by spaces, and a token never holds a space.
-        tokens = [g for text in cleaned[:drift_sample] for g in analyze(text) if " " not in g]
+        with shared_tokens():  # the word vectors and the drift sample reuse the word block's tokens
+            matrix = sp.hstack([vec.transform(cleaned) for _, vec in self.vectorizers], format="csr")
+            words = dict(self.vectorizers)[WORDS]
+            analyze = words.build_analyzer()
+            # Higher n-grams are tokens joined by spaces, and a token never holds a space.
+            tokens = [g for text in cleaned[:drift_sample] for g in analyze(text) if " " not in g]
         return matrix, len(tokens), sum(t not in words.vocabulary_ for t in tokens)
 
     def predict_proba(

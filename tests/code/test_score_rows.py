@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import pipelines.score
+import pipelines.tokenize
 from pipelines.cases import find_columns
 from pipelines.config import DEMO_FILE, load_params
 from pipelines.model import TEXT_COLUMN, build_pipeline
@@ -27,6 +28,7 @@ from pipelines.score import (
 )
 from pipelines.scoring_model import ModelIdentity, ScoringModel
 from pipelines.tables import FILE_COL, ROW_COL, InputError, iter_table_chunks
+from pipelines.text import clean_texts
 
 IDENTITY = ModelIdentity("liability-classifier", "7", "run123")
 
@@ -208,6 +210,22 @@ def test_a_text_that_comes_back_in_a_later_chunk_is_scored_once(
     else:
         assert len(sent) > len(set(texts)), "a full cache starts over and texts are scored again"
     assert summary.rows_read == len(texts) and summary.rows_scored == len(texts) - 1
+
+
+def test_a_batch_segments_each_review_once(model: ScoringModel, fitted, monkeypatch: pytest.MonkeyPatch):
+    texts = clean_texts(["快递丢件了没人管", "商家发错货", "我拍错了尺码"])
+    segmented: list[str] = []
+    tokenize_with = pipelines.tokenize.tokenize_with
+
+    def counting(text: str, backend: str) -> list[str]:
+        segmented.append(text)
+        return tokenize_with(text, backend)
+
+    monkeypatch.setattr(pipelines.tokenize, "tokenize_with", counting)
+    matrix, word_tokens, _ = model.features(texts)
+    assert sorted(segmented) == sorted(texts), "the words block and the drift sample share one segmentation"
+    union = fitted.named_steps["select"].named_transformers_["text"].named_steps["features"]
+    assert (matrix != union.transform(texts)).nnz == 0 and word_tokens > 0
 
 
 def test_the_drift_signal_counts_a_text_scored_once_once(model: ScoringModel):

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pipelines.tokenize
 from pipelines.text import clean
 from pipelines.tokenize import (
     AGENT_PREFIX,
@@ -13,6 +14,7 @@ from pipelines.tokenize import (
     USERDICT_FILE,
     _cutter,
     _resources,
+    shared_tokens,
     tokenize,
     tokenize_with,
 )
@@ -108,6 +110,24 @@ def test_punctuation_and_whitespace_are_not_tokens() -> None:
 def test_tokenize_is_rjieba_backend() -> None:
     text = clean("买家：我在京东自营买的东西七天无理由退货被拒")
     assert tokenize(text) == tokenize_with(text, "rjieba")
+
+
+def test_shared_tokens_segment_a_single_line_text_once_and_chats_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    segmented: list[str] = []
+
+    def counting(text: str, backend: str) -> list[str]:
+        segmented.append(text)
+        return tokenize_with(text, backend)
+
+    monkeypatch.setattr(pipelines.tokenize, "tokenize_with", counting)
+    review, chat = clean("快递太慢了,商家发错货"), clean("买家：快递太慢了\n客服：亲亲，帮您催一下")
+    with shared_tokens():
+        first = tokenize(review)
+        first.append("改动")  # a caller editing its list does not change what the next caller gets
+        assert tokenize(review) == tokenize_with(review, "rjieba")
+        assert tokenize(chat) == tokenize(chat)
+    tokenize(review)
+    assert segmented == [review, chat, chat, review], "once inside the block, chats always, nothing kept after it"
 
 
 def test_unknown_backend_is_an_error() -> None:
