@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -110,15 +111,34 @@ def _checked_download(model_uri: str, allow_pickle: bool) -> Path:
     return local_dir
 
 
+def _import_skops() -> None:
+    """Import skops without importing torch.
+
+    skops lists the estimators it trusts by importing every module of scikit-learn, and on the way pkgutil
+    imports scikit-learn's vendored torch adapter, which imports torch whenever it is installed (the
+    ``vectors`` extra is): about a second more on every model load, for a library no saved model uses. With
+    torch hidden for this one import, the adapter fails to import and pkgutil passes over it.
+    """
+    if "skops.io" in sys.modules or "torch" in sys.modules:
+        importlib.import_module("skops.io")
+        return
+    sys.modules["torch"] = None  # None in sys.modules: "import torch" fails
+    try:
+        importlib.import_module("skops.io")
+    finally:
+        del sys.modules["torch"]
+
+
 def import_loader() -> None:
     """Import what loading a model imports (MLflow's sklearn flavor and skops, about half a second), so that
     a caller can do it while another process finds the model."""
     importlib.import_module("mlflow.sklearn")
-    importlib.import_module("skops.io")
+    _import_skops()
 
 
 def load_sklearn(model_uri: str, allow_pickle: bool = False):
     """Load the scikit-learn pipeline behind a registry URI (``models:/name@alias``) or a local model folder."""
+    _import_skops()
     local_dir = _checked_download(model_uri, allow_pickle)
     with _deserialization_allowed():
         return mlflow.sklearn.load_model(str(local_dir))
@@ -130,6 +150,7 @@ def load_pyfunc(model_uri: str, allow_pickle: bool = False) -> PyFuncModel:
     Passing the loaded wrapper (rather than a URI) to evaluate keeps deserialization allowed for this one
     checked load only; ``get_raw_model()`` gives the scikit-learn pipeline behind it.
     """
+    _import_skops()
     local_dir = _checked_download(model_uri, allow_pickle)
     with _deserialization_allowed():
         return mlflow.pyfunc.load_model(str(local_dir))

@@ -1,5 +1,8 @@
 """Model loading refuses formats and types that could run code this project does not vouch for."""
 
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,11 @@ def test_failed_alias_leaves_no_half_registered_version(mlflow_store: str, monke
     with pytest.raises(ConnectionError):
         register(client, uri, {})
     assert client.search_model_versions(f"name='{MODEL_NAME}'") == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed: nothing to keep out")
+def test_the_model_loader_does_not_import_torch():
+    # skops imports every scikit-learn module, torch adapter included; that cost a second on every cold start.
+    code = "import sys; from pipelines.registry import import_loader; import_loader(); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
