@@ -65,8 +65,8 @@ score: $(STAMP) ## Score an export (INPUT=file or folder; OUTPUT=<input>.scored<
 	@test -n "$(INPUT)" || { echo "usage: make score INPUT=exports/2026-11.xlsx [OUTPUT=...] [MODEL=...]"; exit 2; }
 	$(BIN)/liability score "$(INPUT)" $(if $(OUTPUT),"$(OUTPUT)") $(if $(MODEL),--model "$(MODEL)") $(ARGS)
 
-bench: $(STAMP) ## Time tokenize/train/score against naive baselines (10k-1M cases); table in outputs/bench.md
-	$(BIN)/python -m pipelines.bench
+bench: $(STAMP) ## Time tokenize/train/score against naive baselines (10k-1M cases; MODEL=models:/… times that model too); table in outputs/bench.md
+	$(BIN)/python -m pipelines.bench $(if $(MODEL),--model "$(MODEL)")
 
 test: $(ENCODER) ## Run the whole test suite
 	$(BIN)/python -m pytest -q

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +15,7 @@ from rich.table import Table
 from pipelines.config import CHAMPION_URI, DEMO_FILE, MODEL_NAME, PARAMS_FILE, ZH_NAMES
 from pipelines.encoder import EncoderUnavailableError
 from pipelines.tables import InputError
-from pipelines.tracking import StoreUnavailableError
+from pipelines.tracking import StoreUnavailableError, quiet_libraries
 
 app = typer.Typer(
     help="Predict who is responsible for a Chinese e-commerce dispute: merchant, platform, consumer or logistics.",
@@ -33,11 +32,7 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show d
         format="%(message)s",
         handlers=[RichHandler(console=console, show_path=False)],
     )
-    for noisy in ("jieba", "alembic", "mlflow"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # MLflow draws download bars whenever tqdm is importable (the `vectors` extra brings it); the command's
-    # own output says what it did, and a bar would land in front of it in logs and captured output.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    quiet_libraries()
 
 
 DataOpt = Annotated[

@@ -7,6 +7,7 @@ from; here the default is one absolute store in the project root, with artifacts
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sys
 import urllib.error
@@ -55,6 +56,15 @@ def check_reachable(uri: str) -> None:
             f"MLflow tracking server {uri} is not reachable ({exc}). Start it (make ui), or unset "
             "MLFLOW_TRACKING_URI to use the project's local store."
         ) from exc
+
+
+def quiet_libraries() -> None:
+    """Leave the console to the command's own output: jieba, alembic and MLflow log warnings only, and MLflow
+    draws no download bars (it does whenever tqdm is importable, and the `vectors` extra brings it; a bar
+    landed in front of a command's output in logs and captured output)."""
+    for noisy in ("jieba", "alembic", "mlflow"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def use_store() -> MlflowClient:

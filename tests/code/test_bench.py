@@ -11,7 +11,19 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from pipelines.bench import COLUMNS, EXPERIMENT, BenchSizes, log_run, markdown, run_bench, table_cells
+from pipelines.bench import (
+    COLUMNS,
+    EXPERIMENT,
+    BenchSizes,
+    bench_other_model,
+    local_model,
+    log_run,
+    markdown,
+    run_bench,
+    table_cells,
+    text_pool,
+    write_cases,
+)
 
 TINY = BenchSizes(
     train=(300, 600), score=(200, 400), memory_rows=500, complaint_rows=300, token_texts=200, ratio_repeats=2
@@ -67,6 +79,27 @@ def test_bench_fills_every_row_and_logs_a_run(tmp_path: Path, mlflow_store: str)
     assert mlflow.get_experiment(run.info.experiment_id).name == EXPERIMENT
     assert {r.key for r in rows} <= set(run.data.metrics)
     assert run.data.params["cores"]
+
+
+@pytest.mark.slow
+def test_another_model_from_the_registry_is_timed_against_the_bench_model(tmp_path: Path, trained_store: str) -> None:
+    uri = "models:/liability-classifier/1"
+    texts = text_pool(tmp_path)  # no real pool here: the demo texts
+    files = [
+        write_cases(texts, 200, tmp_path / "cases.csv", 1, "200 cases"),
+        write_cases(texts, 100, tmp_path / "complaints.csv", 2, "100 complaint-length", "complaint"),
+    ]
+    bench_model = local_model(uri, tmp_path / "bench")  # stands in for the bench's own model
+
+    rows = bench_other_model(uri, bench_model, files, tmp_path)
+
+    assert [(r.measure, r.size.split(" (")[0]) for r in rows] == [
+        (f"score rows/s, {uri}", "200 cases"),
+        (f"score rows/s, {uri}", "100 complaint-length"),
+        (f"cold start, {uri}", "1 case"),
+    ]
+    assert all(r.value > 0 for r in rows) and all(r.baseline > 0 for r in rows[:2])
+    assert [r.met is not None for r in rows] == [False, True, True], "the targets: complaint rows/s, cold start"
 
 
 def test_peak_memory_of_a_child_is_its_own_not_its_spawners() -> None:
