@@ -104,11 +104,13 @@ class WordEncoder:
         try:
             import torch
             from transformers import BertModel, BertTokenizerFast
+            from transformers.utils import logging as transformers_logging
         except ImportError as error:
             raise EncoderUnavailableError(
                 f"the word encoder needs torch and transformers ({error}): run `make encoder`, "
                 "which installs the project's `vectors` extra"
             ) from error
+        transformers_logging.disable_progress_bar()  # a "Loading weights" bar would land in the command's output
         self._torch = torch
         self._tokenizer = BertTokenizerFast.from_pretrained(str(directory))
         self._model = BertModel.from_pretrained(str(directory)).eval()
