@@ -91,7 +91,13 @@ def render_card(
         f"- Source: `{source.name}`{' (synthetic demo corpus)' if synthetic else ''}, "
         f"data digest `{params['data.digest']}`",
         f"- {params['data.cases']} cases: {params['data.train_cases']} to train, {params['data.test_cases']} "
-        f"held out (split by case id, seed {params['split.seed']})",
+        f"held out (split by case id, seed {params['split.seed']})"
+        + (
+            "; once measured there, the model was refit on every case, so the held-out figures below are of "
+            "that first fit"
+            if params.get("split.refit") == "True"
+            else ""
+        ),
         "",
         *_labels_table(labels),
         "",

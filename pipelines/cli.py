@@ -66,6 +66,13 @@ def train(
             "(repeatable): few-label training with weak labels and self-training."
         ),
     ] = None,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            help="After measuring on the held-out split, register a model refit on every case (its metrics stay "
+            "the split's; `evaluate` then needs --gold)."
+        ),
+    ] = False,
 ) -> None:
     """Train a classifier, log the run to MLflow (experiment 'liability') and register it as 'candidate'."""
     from pipelines.train import train as run_training
@@ -77,6 +84,7 @@ def train(
             run_name=run_name,
             sample=sample,
             unlabeled=tuple(unlabeled or ()),
+            refit=refit,
             sheet=sheet,
             id_col=id_col,
             text_col=text_col,
@@ -92,6 +100,8 @@ def train(
     for key in ("macro_f1", "accuracy", "log_loss", "keyword_baseline_macro_f1", "review_threshold", "review_coverage"):
         table.add_row(key, f"{result.metrics[key]:.3f}")
     Console().print(table)
+    if refit:
+        console.print("measured on the held-out split above, then refit on every case: that fit is registered")
     console.print(f"run {result.run_id} · model {result.model_uri}")
 
 
@@ -114,7 +124,9 @@ def evaluate(
         Path | None, typer.Option(help="Also evaluate on this labeled file (e.g. ../shared/data/gold/dev.csv).")
     ] = None,
 ) -> None:
-    """Evaluate candidate and champion on the candidate's held-out split (and --gold), one MLflow run each."""
+    """Evaluate candidate and champion on the candidate's held-out split (and --gold), one MLflow run each.
+
+    A candidate refit on every case (train --refit, train-real) is evaluated on --gold alone."""
     from pipelines.evaluate import EvaluationError
     from pipelines.evaluate import evaluate as run_evaluation
 
@@ -173,12 +185,13 @@ def train_real(
     real: RealOpt = None,
     params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
 ) -> None:
-    """Train the real-text model: gold/dev.csv plus the unlabeled pool, registered as 'candidate'."""
+    """Train the real-text model: gold/dev.csv plus the unlabeled pool, refit on every labeled case once measured,
+    registered as 'candidate'."""
     from pipelines.config import real_data_dir
     from pipelines.realdata import GOLD_FILE
 
     root = real_data_dir(real)
-    train(data=root / GOLD_FILE, params=params, unlabeled=[root], run_name=f"real-{root.name}-fewlabel")
+    train(data=root / GOLD_FILE, params=params, unlabeled=[root], run_name=f"real-{root.name}-fewlabel", refit=True)
 
 
 @app.command("evaluate-real")

@@ -63,7 +63,9 @@ log = logging.getLogger(__name__)
 WORST_ERRORS = 50
 #: Params that decide which cases a model trained on; if they differ, a champion may have seen the
 #: candidate's held-out cases.
-_SPLIT_PARAMS = ("data.digest", "split.seed", "split.test_size")
+_SPLIT_PARAMS = ("data.digest", "split.seed", "split.test_size", "split.refit")
+#: What a run from before a split param existed did.
+_SPLIT_DEFAULTS = {"split.refit": "False"}
 
 
 class EvaluationError(RuntimeError):
@@ -131,7 +133,7 @@ def gold_data(path: Path) -> EvalData:
 
 def _split_params(client: MlflowClient, version: ModelVersion) -> dict[str, str]:
     params = client.get_run(version.run_id).data.params
-    return {k: params.get(k, "") for k in _SPLIT_PARAMS}
+    return {k: params.get(k, _SPLIT_DEFAULTS.get(k, "")) for k in _SPLIT_PARAMS}
 
 
 def _heldout_note(client: MlflowClient, candidate: ModelVersion, champion: ModelVersion) -> tuple[str, bool]:
@@ -149,6 +151,21 @@ def _heldout_note(client: MlflowClient, candidate: ModelVersion, champion: Model
         "some of these cases in training, which would flatter its numbers.",
         True,
     )
+
+
+def _datasets(client: MlflowClient, candidate: ModelVersion, gold: Path | None) -> list[EvalData]:
+    """The candidate's held-out split and ``gold``; not the split when the candidate was refit on it."""
+    gold_set = [gold_data(Path(gold))] if gold else []
+    if _split_params(client, candidate)["split.refit"] != "True":
+        return [heldout_data(client, candidate), *gold_set]
+    if not gold_set:
+        raise EvaluationError(
+            f"v{candidate.version} was refit on every case of its training data, its held-out split included, so "
+            "that split cannot measure it (its training run keeps the split fit's figures): evaluate it on labeled "
+            "cases it did not train on with --gold FILE (make evaluate GOLD=FILE)"
+        )
+    log.info("v%s was refit on its held-out split: evaluating on %s only", candidate.version, gold)
+    return gold_set
 
 
 def _slice_key(value: str) -> str:
@@ -288,7 +305,7 @@ def evaluate(gold: Path | None = None) -> list[Evaluation]:
     if champion is not None:
         key = str(champion.version)
         models[key] = (*models.get(key, ()), CHAMPION_ALIAS)
-    datasets = [heldout_data(client, candidate)] + ([gold_data(Path(gold))] if gold else [])
+    datasets = _datasets(client, candidate, gold)
     notes = dict.fromkeys(models, "")
     if champion is not None and champion.version != candidate.version:
         note, warn = _heldout_note(client, candidate, champion)

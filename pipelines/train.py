@@ -18,6 +18,7 @@ from mlflow.data.sources import LocalArtifactDatasetSource
 from mlflow.models import infer_signature
 from sklearn.metrics import classification_report
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 
 from pipelines.baseline import predict_keywords
 from pipelines.card import publish_card
@@ -26,7 +27,7 @@ from pipelines.changes import since_champion
 from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
 from pipelines.cues import RoutedClassifier
 from pipelines.export import write_csv
-from pipelines.fewlabel import fit_for_training, log_few_label
+from pipelines.fewlabel import FewLabelFit, fit_for_training, log_few_label
 from pipelines.heldout import write_heldout
 from pipelines.metrics import classification_metrics, review_threshold
 from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline
@@ -141,12 +142,16 @@ def train(
     run_name: str | None = None,
     sample: int | None = None,
     unlabeled: tuple[Path, ...] = (),
+    refit: bool = False,
     **read_options: Any,
 ) -> TrainResult:
     """Fit on a labeled export (default: the shipped demo corpus), log everything to MLflow, register the model.
 
     ``sample`` keeps a stratified subset of that many cases (for quick runs and tests). ``unlabeled`` exports
     switch to few-label training (:mod:`pipelines.fewlabel`): same model shape, more training rows.
+    ``refit`` registers a model fitted on every case once the split's fit has been measured: with a few hundred
+    labels, the fifth held out is worth more in the model than in a second measurement (the run's metrics, its
+    review threshold and its held-out cases stay those of the split's fit).
     """
     data = Path(data) if data else DEMO_FILE
     params = load_params(params_file)
@@ -157,8 +162,7 @@ def train(
     train_set, test_set = split_by_case(cases, params["split"]["test_size"], params["split"]["seed"])
     log.info("training on %d cases, holding out %d", len(train_set), len(test_set))
 
-    few = fit_for_training(train_set, unlabeled, params, data) if unlabeled else None
-    model = few.model if few else build_pipeline(params).fit(train_set[[TEXT_COLUMN]], train_set["label"])
+    few, model = _fit(train_set, unlabeled, params, data)
     classes = [str(c) for c in model.classes_]
     proba = model.predict_proba(test_set[[TEXT_COLUMN]])
     pred = np.asarray(classes)[proba.argmax(axis=1)]
@@ -171,6 +175,9 @@ def train(
         "macro_f1"
     ]
 
+    if refit:
+        log.info("refitting on all %d cases", len(cases))
+        few, model = _fit(cases, unlabeled, params, data)
     digest = data_digest(cases)
     name = run_name or f"{data.stem}-{len(cases)}cases-C{params['classifier']['C']}"
     with (
@@ -183,11 +190,13 @@ def train(
             "data.cases": len(cases),
             "data.train_cases": len(train_set),
             "data.test_cases": len(test_set),
+            "data.fit_cases": len(cases) if refit else len(train_set),
+            "split.refit": refit,
             "data.classes": ",".join(classes),
         }
         routed = isinstance(model.named_steps["clf"], RoutedClassifier)
         description = (
-            f"{_describe(data, cases, params, digest, few is not None, routed)} {since_champion(client, logged)}"
+            f"{_describe(data, cases, params, digest, few is not None, routed, refit)} {since_champion(client, logged)}"
         )
         mlflow.set_tag("mlflow.note.content", description)
         mlflow.log_params(logged)
@@ -225,6 +234,7 @@ def train(
                 "review_threshold": metrics["review_threshold"],
                 "target_precision": params["review"]["target_precision"],
                 "data_digest": digest,
+                "refit": refit,
             },
         )
         version, aliases = register(client, info.model_uri, {"run_id": run.info.run_id, "data_digest": digest})
@@ -232,8 +242,24 @@ def train(
     return TrainResult(run.info.run_id, info.model_uri, str(version.version), aliases, metrics)
 
 
+def _fit(
+    cases: pd.DataFrame, unlabeled: tuple[Path, ...], params: dict[str, Any], data: Path
+) -> tuple[FewLabelFit | None, Pipeline]:
+    """The model of one fit on ``cases``: few-label when there are unlabeled exports, plain otherwise."""
+    if unlabeled:
+        few = fit_for_training(cases, unlabeled, params, data)
+        return few, few.model
+    return None, build_pipeline(params).fit(cases[[TEXT_COLUMN]], cases["label"])
+
+
 def _describe(
-    data: Path, cases: pd.DataFrame, params: dict[str, Any], digest: str, few_label: bool, routed: bool
+    data: Path,
+    cases: pd.DataFrame,
+    params: dict[str, Any],
+    digest: str,
+    few_label: bool,
+    routed: bool,
+    refit: bool,
 ) -> str:
     labels = ", ".join(f"{k} {v}" for k, v in cases["label"].value_counts().items())
     feats, clf = params["features"], params["classifier"]
@@ -241,6 +267,11 @@ def _describe(
     if routed:
         few += (
             " On chats and summaries a second logistic regression over the labeling functions' firings is averaged in."
+        )
+    if refit:
+        few += (
+            f" The metrics are those of the same training on {1 - params['split']['test_size']:.0%} of the cases, "
+            "measured on the rest; the registered model was then refit on every case."
         )
     return (
         f"Trained on `{data.name}` ({len(cases)} cases; {labels}; digest {digest}). "
