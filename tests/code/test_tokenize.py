@@ -13,6 +13,7 @@ from pipelines.tokenize import (
     STOPWORDS_FILE,
     USERDICT_FILE,
     _cutter,
+    _line_tokens,
     _resources,
     shared_tokens,
     tokenize,
@@ -105,6 +106,25 @@ def test_non_han_rule() -> None:
 
 def test_punctuation_and_whitespace_are_not_tokens() -> None:
     assert _both("  ,。!?……——「」 \n\t ") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("不错.很好", "质量好-价格低", "好好好...差评", "100%满意", "东西_不错", "物流快&包装好", "好评+五星"),
+        *(
+            "a好很好b",
+            "我下单的时候,客服说有货!怎么又没了?",
+            "[订单x]到了吗?好的,谢谢",
+            "《三体》很好看~ 推荐「大家」买",
+        ),
+    ],
+)
+def test_whole_line_cut_gives_the_tokens_of_the_run_split(text: str) -> None:
+    # Characters a backend joins to Han words in one block (. - _ % & + letters) must keep a line off the one-call
+    # path: cut whole, 不错.很好 gives 很/好 instead of 很好.
+    cut, res = _cutter("rjieba"), _resources()
+    assert _line_tokens(text, cut, res, whole=True) == _line_tokens(text, cut, res, whole=False)
 
 
 def test_tokenize_is_rjieba_backend() -> None:
