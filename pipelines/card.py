@@ -68,6 +68,28 @@ def _metrics_tables(rows: Sequence[MetricsRow]) -> list[str]:
     return lines
 
 
+def _refit(params: Mapping[str, str]) -> bool:
+    """Whether the version was fit on every case and measured by cross-validation (``train --refit``)."""
+    return params.get("split.refit") == "True"
+
+
+def _measured_on(params: Mapping[str, str]) -> str:
+    return f"out-of-fold predictions ({params['split.folds']} folds)" if _refit(params) else "held-out split"
+
+
+def _split_line(params: Mapping[str, str]) -> str:
+    if _refit(params):
+        return (
+            f"- {params['data.cases']} cases, all to train; measured by {params['split.folds']}-fold "
+            f"cross-validation (folds by case id, seed {params['split.seed']}): every case predicted once by a fit "
+            "that did not see it"
+        )
+    return (
+        f"- {params['data.cases']} cases: {params['data.train_cases']} to train, {params['data.test_cases']} "
+        f"held out (split by case id, seed {params['split.seed']})"
+    )
+
+
 def render_card(
     version: ModelVersion, params: Mapping[str, str], labels: Mapping[str, int], rows: Sequence[MetricsRow]
 ) -> str:
@@ -90,14 +112,7 @@ def render_card(
         "",
         f"- Source: `{source.name}`{' (synthetic demo corpus)' if synthetic else ''}, "
         f"data digest `{params['data.digest']}`",
-        f"- {params['data.cases']} cases: {params['data.train_cases']} to train, {params['data.test_cases']} "
-        f"held out (split by case id, seed {params['split.seed']})"
-        + (
-            "; once measured there, the model was refit on every case, so the held-out figures below are of "
-            "that first fit"
-            if params.get("split.refit") == "True"
-            else ""
-        ),
+        _split_line(params),
         "",
         *_labels_table(labels),
         "",
@@ -112,7 +127,7 @@ def render_card(
         "## Review threshold",
         "",
         f"Predictions with confidence below **{_num(trained['review_threshold'])}** are flagged for a person. "
-        f"The threshold was chosen on the held-out split as the lowest confidence reaching precision "
+        f"The threshold was chosen on the {_measured_on(params)} as the lowest confidence reaching precision "
         f"{params['review.target_precision']}; there it gave precision {_num(trained['review_precision'])} "
         f"with {_num(trained['review_coverage'], '.0%')} of cases decided without review.",
         "",
@@ -132,7 +147,7 @@ def render_card(
             if synthetic
             else []
         ),
-        f"- Keyword-rule baseline on the same held-out split: macro-F1 {_num(trained.get('keyword_baseline_macro_f1'))}.",
+        f"- Keyword-rule baseline on the same cases: macro-F1 {_num(trained.get('keyword_baseline_macro_f1'))}.",
         "- Reads the text only: evidence outside it (tracking records, photos, order history) is not seen.",
         "- Personal data is masked before features, so order, phone and card numbers carry no signal.",
         "- Simplified Chinese e-commerce language; other languages or domains are out of scope.",
@@ -149,7 +164,7 @@ def _rows(client: MlflowClient, version: ModelVersion) -> list[MetricsRow]:
     params = train_run.data.params
     rows = [
         MetricsRow(
-            f"held-out split at training (`{params['data.digest']}`)",
+            f"{_measured_on(params)} at training (`{params['data.digest']}`)",
             int(params["data.test_cases"]),
             train_run.data.metrics,
             version.run_id,

@@ -69,8 +69,8 @@ def train(
     refit: Annotated[
         bool,
         typer.Option(
-            help="After measuring on the held-out split, register a model refit on every case (its metrics stay "
-            "the split's; `evaluate` then needs --gold)."
+            help="Measure by cross-validation (every case predicted once by a fit without it) and register a fit "
+            "on every case, instead of holding a fifth out (`evaluate` then needs --gold)."
         ),
     ] = False,
 ) -> None:
@@ -95,13 +95,11 @@ def train(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     table = Table(title=f"{MODEL_NAME} v{result.version} ({', '.join(result.aliases)})")
-    table.add_column("held-out metric")
+    table.add_column("out-of-fold metric" if refit else "held-out metric")
     table.add_column("value", justify="right")
     for key in ("macro_f1", "accuracy", "log_loss", "keyword_baseline_macro_f1", "review_threshold", "review_coverage"):
         table.add_row(key, f"{result.metrics[key]:.3f}")
     Console().print(table)
-    if refit:
-        console.print("measured on the held-out split above, then refit on every case: that fit is registered")
     console.print(f"run {result.run_id} · model {result.model_uri}")
 
 
@@ -126,7 +124,7 @@ def evaluate(
 ) -> None:
     """Evaluate candidate and champion on the candidate's held-out split (and --gold), one MLflow run each.
 
-    A candidate refit on every case (train --refit, train-real) is evaluated on --gold alone."""
+    A candidate fit on every case (train --refit, train-real) is evaluated on --gold alone."""
     from pipelines.evaluate import EvaluationError
     from pipelines.evaluate import evaluate as run_evaluation
 
@@ -185,8 +183,8 @@ def train_real(
     real: RealOpt = None,
     params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
 ) -> None:
-    """Train the real-text model: gold/dev.csv plus the unlabeled pool, refit on every labeled case once measured,
-    registered as 'candidate'."""
+    """Train the real-text model: gold/dev.csv plus the unlabeled pool, cross-validated, fit on every labeled case
+    and registered as 'candidate'."""
     from pipelines.config import real_data_dir
     from pipelines.realdata import GOLD_FILE
 

@@ -154,17 +154,17 @@ def _heldout_note(client: MlflowClient, candidate: ModelVersion, champion: Model
 
 
 def _datasets(client: MlflowClient, candidate: ModelVersion, gold: Path | None) -> list[EvalData]:
-    """The candidate's held-out split and ``gold``; not the split when the candidate was refit on it."""
+    """The candidate's held-out split and ``gold``; ``gold`` alone for a candidate fit on every case."""
     gold_set = [gold_data(Path(gold))] if gold else []
     if _split_params(client, candidate)["split.refit"] != "True":
         return [heldout_data(client, candidate), *gold_set]
     if not gold_set:
         raise EvaluationError(
-            f"v{candidate.version} was refit on every case of its training data, its held-out split included, so "
-            "that split cannot measure it (its training run keeps the split fit's figures): evaluate it on labeled "
+            f"v{candidate.version} was fit on every case of its training data (train --refit), so no held-out split "
+            "is left to measure it (its training run has the cross-validated figures): evaluate it on labeled "
             "cases it did not train on with --gold FILE (make evaluate GOLD=FILE)"
         )
-    log.info("v%s was refit on its held-out split: evaluating on %s only", candidate.version, gold)
+    log.info("v%s was fit on every case: evaluating on %s only", candidate.version, gold)
     return gold_set
 
 

@@ -28,7 +28,10 @@ def classification_metrics(
         "accuracy": float(accuracy_score(y_true, y_pred)),
     }
     if proba is not None:
-        metrics["log_loss"] = float(log_loss(y_true, proba, labels=classes))
+        # Models give float32 probabilities, whose rows sum to 1 within about 1e-7; gathered into a float64 array
+        # (out-of-fold predictions) they make log_loss warn, as it then expects float64 precision.
+        proba = np.asarray(proba, dtype=np.float64)
+        metrics["log_loss"] = float(log_loss(y_true, proba / proba.sum(axis=1, keepdims=True), labels=classes))
     for cls, p, r, f, n in zip(classes, prec, rec, f1, support, strict=True):
         metrics |= {
             f"precision_{cls}": float(p),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 from mlflow.data.sources import LocalArtifactDatasetSource
 from mlflow.models import infer_signature
 from sklearn.metrics import classification_report
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
 from pipelines.baseline import predict_keywords
@@ -120,10 +121,12 @@ def _masked_frame(cases: pd.DataFrame) -> pd.DataFrame:
     return cases.assign(text=clean_texts(cases["text"]))
 
 
-def _log_evaluation(test: pd.DataFrame, pred: np.ndarray, proba: np.ndarray, classes: list[str], out: Path) -> None:
+def _log_evaluation(
+    test: pd.DataFrame, pred: np.ndarray, proba: np.ndarray, classes: list[str], out: Path, title: str
+) -> None:
     """Write the figures and tables a reviewer reads (confusion matrix, report, misclassified examples) and the
-    held-out cases themselves, so evaluation can later compare models on exactly this split."""
-    fig = confusion_figure(test["label"], pred, classes, f"Held-out split ({len(test)} cases)")
+    measured cases themselves, so evaluation can later compare models on exactly this split."""
+    fig = confusion_figure(test["label"], pred, classes, title)
     fig.savefig(out / "confusion_matrix.png", dpi=130)
     plt.close(fig)
     report = classification_report(test["label"], pred, labels=classes, zero_division=0, digits=3)
@@ -149,9 +152,9 @@ def train(
 
     ``sample`` keeps a stratified subset of that many cases (for quick runs and tests). ``unlabeled`` exports
     switch to few-label training (:mod:`pipelines.fewlabel`): same model shape, more training rows.
-    ``refit`` registers a model fitted on every case once the split's fit has been measured: with a few hundred
-    labels, the fifth held out is worth more in the model than in a second measurement (the run's metrics, its
-    review threshold and its held-out cases stay those of the split's fit).
+    ``refit`` measures by cross-validation instead (:func:`out_of_fold`: every case predicted once by a fit that
+    did not see it) and registers a fit on every case: with a few hundred labels, the fifth a split holds out is
+    worth more in the model, and a measurement on every case is steadier than one on a fifth.
     """
     data = Path(data) if data else DEMO_FILE
     params = load_params(params_file)
@@ -159,12 +162,21 @@ def train(
     cases = load_labeled(data, **read_options)
     if sample is not None:
         cases = stratified_sample(cases, sample, params["split"]["seed"])
-    train_set, test_set = split_by_case(cases, params["split"]["test_size"], params["split"]["seed"])
-    log.info("training on %d cases, holding out %d", len(train_set), len(test_set))
-
-    few, model = _fit(train_set, unlabeled, params, data)
-    classes = [str(c) for c in model.classes_]
-    proba = model.predict_proba(test_set[[TEXT_COLUMN]])
+    folds = round(1 / params["split"]["test_size"]) if refit else 0
+    if refit:
+        train_set = test_set = cases
+        log.info("training on all %d cases, measured by %d-fold cross-validation", len(cases), folds)
+        few, model = _fit(cases, unlabeled, params, data)
+        classes = [str(c) for c in model.classes_]
+        proba = out_of_fold(
+            cases, classes, folds, params["split"]["seed"], lambda part: _fit(part, unlabeled, params, data)[1]
+        )
+    else:
+        train_set, test_set = split_by_case(cases, params["split"]["test_size"], params["split"]["seed"])
+        log.info("training on %d cases, holding out %d", len(train_set), len(test_set))
+        few, model = _fit(train_set, unlabeled, params, data)
+        classes = [str(c) for c in model.classes_]
+        proba = model.predict_proba(test_set[[TEXT_COLUMN]])
     pred = np.asarray(classes)[proba.argmax(axis=1)]
     metrics = classification_metrics(test_set["label"], pred, proba, classes)
     metrics |= review_threshold(
@@ -175,9 +187,6 @@ def train(
         "macro_f1"
     ]
 
-    if refit:
-        log.info("refitting on all %d cases", len(cases))
-        few, model = _fit(cases, unlabeled, params, data)
     digest = data_digest(cases)
     name = run_name or f"{data.stem}-{len(cases)}cases-C{params['classifier']['C']}"
     with (
@@ -190,8 +199,8 @@ def train(
             "data.cases": len(cases),
             "data.train_cases": len(train_set),
             "data.test_cases": len(test_set),
-            "data.fit_cases": len(cases) if refit else len(train_set),
             "split.refit": refit,
+            "split.folds": folds,
             "data.classes": ",".join(classes),
         }
         routed = isinstance(model.named_steps["clf"], RoutedClassifier)
@@ -217,7 +226,8 @@ def train(
         mlflow.log_metrics(metrics)
         mlflow.log_artifact(str(params_file))
         with tempfile.TemporaryDirectory() as tmp:
-            _log_evaluation(test_set, pred, proba, classes, Path(tmp))
+            title = f"Out of fold, {folds} folds" if refit else "Held-out split"
+            _log_evaluation(test_set, pred, proba, classes, Path(tmp), f"{title} ({len(test_set)} cases)")
             mlflow.log_artifacts(tmp, "evaluation")
         example = masked[[TEXT_COLUMN]].head(3)
         info = mlflow.sklearn.log_model(
@@ -240,6 +250,26 @@ def train(
         version, aliases = register(client, info.model_uri, {"run_id": run.info.run_id, "data_digest": digest})
         publish_card(client, str(version.version))
     return TrainResult(run.info.run_id, info.model_uri, str(version.version), aliases, metrics)
+
+
+def out_of_fold(
+    cases: pd.DataFrame, classes: list[str], folds: int, seed: int, fit: Callable[[pd.DataFrame], Pipeline]
+) -> np.ndarray:
+    """Every case's class probabilities (columns in ``classes`` order) from a fit on the other folds.
+
+    Folds are stratified over case ids, as :func:`split_by_case` splits; a fold whose fit never saw a class gives
+    that class probability 0.
+    """
+    ids = cases.drop_duplicates("case_id")[["case_id", "label"]].reset_index(drop=True)
+    proba = np.zeros((len(cases), len(classes)))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    for k, (_, held) in enumerate(splitter.split(ids["case_id"], ids["label"]), start=1):
+        out = cases["case_id"].isin(set(ids["case_id"].iloc[held])).to_numpy()
+        model = fit(cases[~out].reset_index(drop=True))
+        columns = [classes.index(str(c)) for c in model.classes_]
+        proba[np.ix_(out, columns)] = model.predict_proba(cases.loc[out, [TEXT_COLUMN]])
+        log.info("fold %d/%d measured (%d cases)", k, folds, out.sum())
+    return proba
 
 
 def _fit(
@@ -270,8 +300,8 @@ def _describe(
         )
     if refit:
         few += (
-            f" The metrics are those of the same training on {1 - params['split']['test_size']:.0%} of the cases, "
-            "measured on the rest; the registered model was then refit on every case."
+            " The registered model was fit on every case; the metrics are out of fold, each case predicted by a "
+            "fit on the other folds."
         )
     return (
         f"Trained on `{data.name}` ({len(cases)} cases; {labels}; digest {digest}). "

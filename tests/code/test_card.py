@@ -25,7 +25,7 @@ TRAINED = {
 }
 
 
-def card(tags: list[ModelVersionTag] | None = None) -> str:
+def card(tags: list[ModelVersionTag] | None = None, params: dict[str, str] = PARAMS) -> str:
     version = ModelVersion(
         "liability-classifier", "3", 1795595163522, run_id="r" * 32, aliases=["candidate"], tags=tags or []
     )
@@ -33,7 +33,7 @@ def card(tags: list[ModelVersionTag] | None = None) -> str:
         MetricsRow("held-out split at training", 120, TRAINED, "r" * 32),
         MetricsRow("dev (gold)", 702, {"macro_f1": 0.612, "accuracy": 0.655, "f1_merchant": 0.7}, "e" * 32),
     ]
-    return render_card(version, PARAMS, {"merchant": 192, "none": 92}, rows)
+    return render_card(version, params, {"merchant": 192, "none": 92}, rows)
 
 
 def test_card_names_data_metrics_threshold_use_and_limits():
@@ -52,3 +52,11 @@ def test_card_shows_the_promotion_decision():
         [ModelVersionTag("promotion.decision", "refused"), ModelVersionTag("promotion.reason", "v3 0.5 vs v2 0.6")]
     )
     assert "- **decision:** refused" in text and "- **reason:** v3 0.5 vs v2 0.6" in text
+
+
+def test_card_of_a_model_fit_on_every_case_says_it_was_cross_validated():
+    refit = PARAMS | {"data.train_cases": "600", "data.test_cases": "600", "split.refit": "True", "split.folds": "5"}
+    text = card(params=refit)
+    assert "600 cases, all to train; measured by 5-fold cross-validation" in text
+    assert "chosen on the out-of-fold predictions (5 folds)" in text
+    assert "held out" not in card(params=refit) and "480 to train, 120 held out" in card()

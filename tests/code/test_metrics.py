@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -29,3 +31,15 @@ def test_review_threshold_unreachable_sends_everything_to_review():
     result = review_threshold(np.array([0.9, 0.8]), np.array([False, False]), target_precision=0.9)
     assert result["review_threshold"] == 1.0
     assert result["review_coverage"] == 0.0
+
+
+def test_log_loss_takes_float32_probabilities_without_warning():
+    # A model's float32 rows sum to 1 only within about 1e-7; gathered into a float64 array (out-of-fold
+    # predictions), scikit-learn's log_loss holds them to float64 precision and warns.
+    classes = ["consumer", "logistics", "merchant", "none", "platform"]
+    rows = [[0.1, 0.2, 0.3000001, 0.2, 0.2], [0.6, 0.1, 0.1, 0.1, 0.1]]
+    proba = np.array(rows, dtype=np.float32).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = classification_metrics(["merchant", "consumer"], ["merchant", "consumer"], proba, classes)
+    assert result["log_loss"] == pytest.approx(-(np.log(0.3) + np.log(0.6)) / 2, rel=1e-5)
