@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
 
 from pipelines.export import write_csv
 from pipelines.fewlabel import fit_few_label
-from pipelines.model import TEXT_COLUMN
 from pipelines.text import clean_texts
+from pipelines.train import out_of_fold
 
 AUDIT_COLUMNS = ("case_id", "label", "suggested", "suggested_proba", "label_proba", "doubt", "text")
 
@@ -32,24 +32,21 @@ def doubted_labels(
     label is wrong, near 0 it hesitates. Texts are masked, so the file may be shared.
     """
     texts, labels = cases["text"].to_numpy(dtype=object), cases["label"].to_numpy(dtype=object)
-    secondary = cases["secondary"].to_numpy(dtype=object) if "secondary" in cases else None
     counts = pd.Series(labels).value_counts()
     n_folds = int(min(folds, counts.min())) if counts.min() >= 2 else 2
-    suggested = np.empty(len(cases), dtype=object)
-    suggested_p, label_p = np.zeros(len(cases)), np.zeros(len(cases))
-    for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(texts, labels):
-        second = secondary[train] if secondary is not None else None
-        model = fit_few_label(texts[train], labels[train], unlabeled, params, secondary=second).model
-        proba = model.predict_proba(pd.DataFrame({TEXT_COLUMN: texts[test]}))
-        classes = list(model.classes_)
-        suggested[test] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
-        suggested_p[test] = proba.max(axis=1)
-        label_p[test] = [proba[i, classes.index(y)] if y in classes else 0.0 for i, y in enumerate(labels[test])]
+    classes = sorted(counts.index)
+
+    def fit(part: pd.DataFrame) -> Pipeline:
+        second = part["secondary"].tolist() if "secondary" in part else None
+        return fit_few_label(part["text"].tolist(), part["label"].tolist(), unlabeled, params, secondary=second).model
+
+    proba = out_of_fold(cases, classes, n_folds, seed, fit)
+    suggested_p, label_p = proba.max(axis=1), proba[np.arange(len(cases)), [classes.index(y) for y in labels]]
     audit = pd.DataFrame(
         {
             "case_id": cases["case_id"].to_numpy(),
             "label": labels,
-            "suggested": suggested,
+            "suggested": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
             "suggested_proba": suggested_p.round(3),
             "label_proba": label_p.round(3),
             "doubt": (suggested_p - label_p).round(3),
