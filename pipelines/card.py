@@ -20,6 +20,7 @@ from mlflow.tracking import MlflowClient
 
 from pipelines.config import DEMO_FILE, MODEL_NAME, PARTY_CODES, ZH_NAMES
 from pipelines.evidence import TAG_CASES, TAG_DATA, TAG_KIND, evaluation_runs, latest_per_data
+from pipelines.intervals import CONFIDENCE
 
 CARD_ARTIFACT = "model_card.md"
 #: The registry keeps at most this many characters of a version description.
@@ -51,13 +52,17 @@ def _labels_table(labels: Mapping[str, int]) -> list[str]:
 
 def _metrics_tables(rows: Sequence[MetricsRow]) -> list[str]:
     lines = [
-        "| evaluated on | cases | macro-F1 | accuracy | log-loss | review precision | review coverage | run |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        f"| evaluated on | cases | macro-F1 | {CONFIDENCE:.0%} interval | accuracy | log-loss | review precision "
+        "| review coverage | run |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         m = row.metrics
+        interval = (
+            f"{_num(m.get('macro_f1_ci_low'))}–{_num(m.get('macro_f1_ci_high'))}" if "macro_f1_ci_low" in m else "–"
+        )
         lines.append(
-            f"| {row.data} | {row.cases} | {_num(m.get('macro_f1'))} | {_num(m.get('accuracy'))} "
+            f"| {row.data} | {row.cases} | {_num(m.get('macro_f1'))} | {interval} | {_num(m.get('accuracy'))} "
             f"| {_num(m.get('log_loss'))} | {_num(m.get('review_precision'))} "
             f"| {_num(m.get('review_coverage'), '.1%')} | `{row.run_id[:8]}` |"
         )

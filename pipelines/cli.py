@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +24,18 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+
+
+def _interval_column() -> str:
+    """The header of a macro-F1 interval column (imported here: starting the CLI does not load scipy.stats)."""
+    from pipelines.intervals import CONFIDENCE
+
+    return f"{CONFIDENCE:.0%} interval"
+
+
+def _interval(metrics: Mapping[str, float]) -> str:
+    """A macro-F1's case-bootstrap interval (:mod:`pipelines.intervals`) as ``low-high``."""
+    return f"{metrics['macro_f1_ci_low']:.3f}-{metrics['macro_f1_ci_high']:.3f}"
 
 
 @app.callback()
@@ -99,6 +112,8 @@ def train(
     table.add_column("value", justify="right")
     for key in ("macro_f1", "accuracy", "log_loss", "keyword_baseline_macro_f1", "review_threshold", "review_coverage"):
         table.add_row(key, f"{result.metrics[key]:.3f}")
+        if key == "macro_f1":
+            table.add_row(f"  {_interval_column()}", _interval(result.metrics))
     Console().print(table)
     console.print(f"run {result.run_id} · model {result.model_uri}")
 
@@ -134,8 +149,9 @@ def evaluate(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     table = Table(title=f"{MODEL_NAME} evaluation (experiment liability-evaluation)")
-    for column in ("version", "alias", "data", "cases", "macro_f1", "accuracy", "review_coverage", "run"):
-        table.add_column(column, justify="right" if column in ("cases", "macro_f1", "accuracy") else "left")
+    interval = _interval_column()
+    for column in ("version", "alias", "data", "cases", "macro_f1", interval, "accuracy", "review_coverage", "run"):
+        table.add_column(column, justify="right" if column in ("cases", "macro_f1", interval, "accuracy") else "left")
     for r in results:
         m = r.metrics
         table.add_row(
@@ -144,6 +160,7 @@ def evaluate(
             r.data,
             str(r.cases),
             f"{m['macro_f1']:.3f}",
+            _interval(m),
             f"{m['accuracy']:.3f}",
             f"{m['review_coverage']:.1%}",
             r.run_id,
@@ -220,13 +237,15 @@ def evaluate_real(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     table = Table(title=f"cross-validated on real text (experiment {REAL_EXPERIMENT}), {result.seconds:.0f} s")
-    columns = ["macro_f1", "f1_merchant", "f1_platform", "f1_consumer", "f1_logistics", "f1_none"]
+    columns = ["f1_merchant", "f1_platform", "f1_consumer", "f1_logistics", "f1_none"]
     columns += [c for c in result.summary.columns if c.startswith("genre_")]
     table.add_column("method")
+    table.add_column("macro_f1", justify="right")
+    table.add_column(_interval_column(), justify="right")
     for column in columns:
         table.add_column(column.removeprefix("genre_").removesuffix("_macro_f1"), justify="right")
     for method, row in result.summary.iterrows():
-        table.add_row(str(method), *(f"{row[c]:.3f}" for c in columns))
+        table.add_row(str(method), f"{row['macro_f1']:.3f}", _interval(row), *(f"{row[c]:.3f}" for c in columns))
     Console(width=max(Console().width, 130)).print(table)
     if not result.curve.empty:
         curve = Table(title="learning curve: macro-F1 by labeled cases per training fold")

@@ -47,6 +47,7 @@ from pipelines.heldout import HELDOUT_ARTIFACT, SLICE_COLUMNS, load_heldout, mas
 from pipelines.metrics import (
     classification_metrics,
     expected_calibration_error,
+    macro_f1_bounds,
     reliability_table,
     review_at,
     scored_parties,
@@ -211,6 +212,7 @@ def _extra_evidence(
     confidence = proba.max(axis=1)
     correct = pred == cases["label"].to_numpy()
     metrics = classification_metrics(cases["label"], pred, proba, classes)
+    metrics |= macro_f1_bounds(cases["label"], pred, classes)
     metrics |= review_at(confidence, correct, threshold)
     metrics["expected_calibration_error"] = expected_calibration_error(reliability_table(confidence, correct))
 

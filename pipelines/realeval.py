@@ -19,7 +19,9 @@ texts: a learning curve, i.e. what more (or fewer) labeled cases would buy. The 
 pool, unlabeled, as in an export of which only that share was labeled.
 
 Macro-F1 averages the four parties; ``none`` rows count, since blaming a party for them is a false
-positive. The predictions are saved as an artifact so that the numbers can be recomputed independently.
+positive. Each method's mean macro-F1, and the model's margin over the TF-IDF baseline, come with a
+case-bootstrap interval (:mod:`pipelines.intervals`): how far the figure could move on another labeled set of
+the same size. The predictions are saved as an artifact so that the numbers can be recomputed independently.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
 from pipelines.demo import load_demo
 from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelSettings, fit_few_label
+from pipelines.intervals import CONFIDENCE, RESAMPLES, macro_f1_interval
 from pipelines.metrics import classification_metrics
 from pipelines.model import TEXT_COLUMN, build_pipeline
 from pipelines.plots import confusion_figure, learning_curve_figure
@@ -158,9 +161,23 @@ def method_metrics(frame: pd.DataFrame, method: str) -> dict[str, float]:
     return metrics
 
 
+def by_seed(predictions: pd.DataFrame, column: str) -> np.ndarray:
+    """``column`` of the saved predictions as a seeds x cases array, cases sorted by id (so an interval does not
+    depend on the order of the gold file's rows)."""
+    cases = np.sort(predictions["case_id"].unique())
+    return np.stack(
+        [
+            group.set_index("case_id").loc[cases, column].to_numpy(dtype=object)
+            for _, group in predictions.groupby("seed")
+        ]
+    )
+
+
 def summarize(predictions: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame]:
-    """MLflow metrics (per seed and mean/std over seeds) and a method x metric summary table (means)."""
+    """MLflow metrics (per seed, mean/std over seeds, and the case-bootstrap interval of the mean macro-F1) and a
+    method x metric summary table (means and the interval)."""
     logged: dict[str, float] = {}
+    labels = by_seed(predictions, "label")[0]
     per_seed = {
         (method, seed): method_metrics(group, method)
         for seed, group in predictions.groupby("seed")
@@ -175,8 +192,13 @@ def summarize(predictions: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame
         for (meth, seed), m in per_seed.items():
             if meth == method:
                 logged[f"{method}.macro_f1_seed{seed}"] = m["macro_f1"]
+        interval = macro_f1_interval(labels, by_seed(predictions, method))
+        mean["macro_f1_ci_low"], mean["macro_f1_ci_high"] = interval
+        logged[f"{method}.macro_f1_ci_low"], logged[f"{method}.macro_f1_ci_high"] = interval
         rows.append(mean.rename(method))
     logged["model_minus_tfidf"] = logged["model.macro_f1"] - logged["tfidf.macro_f1"]
+    gain = macro_f1_interval(labels, by_seed(predictions, "model"), baseline=by_seed(predictions, "tfidf"))
+    logged["model_minus_tfidf_ci_low"], logged["model_minus_tfidf_ci_high"] = gain
     return logged, pd.DataFrame(rows)
 
 
@@ -237,7 +259,8 @@ def evaluate_real(
         mlflow.set_tag(
             "mlflow.note.content",
             f"{FOLDS}-fold stratified CV on {len(gold)} gold cases, fold seeds {list(seeds)}; methods "
-            f"{', '.join(METHODS)}. Macro-F1 over the four parties with `none` rows counted.",
+            f"{', '.join(METHODS)}. Macro-F1 over the four parties with `none` rows counted; `*_ci_low/high`: "
+            f"its {CONFIDENCE:.0%} interval over {RESAMPLES} case-bootstrap resamples (pipelines/intervals.py).",
         )
         mlflow.log_params(
             {"gold_cases": len(gold), "pool_texts": len(pool), "seeds": ",".join(map(str, seeds)), "folds": FOLDS}

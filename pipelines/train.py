@@ -30,7 +30,7 @@ from pipelines.cues import RoutedClassifier
 from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelFit, fit_for_training, log_few_label
 from pipelines.heldout import write_heldout
-from pipelines.metrics import classification_metrics, review_threshold
+from pipelines.metrics import classification_metrics, macro_f1_bounds, review_threshold
 from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline
 from pipelines.plots import confusion_figure
 from pipelines.registry import register
@@ -179,6 +179,7 @@ def train(
         proba = model.predict_proba(test_set[[TEXT_COLUMN]])
     pred = np.asarray(classes)[proba.argmax(axis=1)]
     metrics = classification_metrics(test_set["label"], pred, proba, classes)
+    metrics |= macro_f1_bounds(test_set["label"], pred, classes)
     metrics |= review_threshold(
         proba.max(axis=1), pred == test_set["label"].to_numpy(), params["review"]["target_precision"]
     )

@@ -31,7 +31,12 @@ def card(tags: list[ModelVersionTag] | None = None, params: dict[str, str] = PAR
     )
     rows = [
         MetricsRow("held-out split at training", 120, TRAINED, "r" * 32),
-        MetricsRow("dev (gold)", 702, {"macro_f1": 0.612, "accuracy": 0.655, "f1_merchant": 0.7}, "e" * 32),
+        MetricsRow(
+            "dev (gold)",
+            702,
+            {"macro_f1": 0.612, "macro_f1_ci_low": 0.575, "macro_f1_ci_high": 0.648, "accuracy": 0.655},
+            "e" * 32,
+        ),
     ]
     return render_card(version, params, {"merchant": 192, "none": 92}, rows)
 
@@ -41,7 +46,8 @@ def test_card_names_data_metrics_threshold_use_and_limits():
     assert text.startswith("# liability-classifier v3")
     assert "6626f1f24cfc7c96" in text and "`disputes.csv` (synthetic demo corpus)" in text
     assert "| merchant (商家) | 192 | 67.6% |" in text
-    assert "| dev (gold) | 702 | 0.612 | 0.655 | – |" in text
+    assert "| dev (gold) | 702 | 0.612 | 0.575–0.648 | 0.655 | – |" in text
+    assert "| held-out split at training | 120 | 0.881 | – | 0.883 |" in text  # a run from before the intervals
     assert "**0.415**" in text and "precision 0.957" in text and "78% of cases" in text
     assert "## Intended use" in text and "## Known limits" in text and "overstate" in text
     assert "## Promotion" not in text

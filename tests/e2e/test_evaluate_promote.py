@@ -56,6 +56,7 @@ def test_evaluate_promote_refuse_and_force(mlflow_store: str, tmp_path: Path):
         metrics
     )
     assert {"slice/genre/chat/macro_f1", "slice/genre/complaint/accuracy"} <= set(metrics)
+    assert metrics["macro_f1_ci_low"] < metrics["macro_f1"] < metrics["macro_f1_ci_high"]
     assert metrics["review_threshold"] == pytest.approx(good.metrics["review_threshold"])
     assert {a.path for a in client.list_artifacts(gold_good.info.run_id)} == EVAL_ARTIFACTS
     assert gold_good.inputs.dataset_inputs[0].dataset.name == "gold-sample"

@@ -16,6 +16,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from pipelines import realeval
 from pipelines.audit import doubted_labels
 from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
+from pipelines.intervals import macro_f1_interval
 from pipelines.realdata import GOLD_FILE, load_unlabeled
 from pipelines.train import train
 from pipelines.weak import LF_NAMES
@@ -85,6 +86,17 @@ def test_evaluate_real_numbers_recomputed_from_saved_predictions(
         per_seed = [party_macro_f1_of(g["label"], g[method]) for _, g in saved.groupby("seed")]
         assert metrics[f"{method}.macro_f1"] == pytest.approx(np.mean(per_seed))
         assert metrics[f"{method}.macro_f1_seed0"] == pytest.approx(per_seed[0])
+    # The intervals, recomputed from the saved predictions: cases aligned across seeds by id, in id order.
+    wide = {
+        column: saved.pivot(index="case_id", columns="seed", values=column) for column in ("label", "model", "tfidf")
+    }
+    truth = wide["label"]["0"].to_numpy(dtype=object)
+    model, tfidf = (wide[column].to_numpy(dtype=object).T for column in ("model", "tfidf"))
+    low, high = macro_f1_interval(truth, model)
+    assert (metrics["model.macro_f1_ci_low"], metrics["model.macro_f1_ci_high"]) == pytest.approx((low, high))
+    assert low <= metrics["model.macro_f1"] <= high
+    gain = macro_f1_interval(truth, model, baseline=tfidf)
+    assert (metrics["model_minus_tfidf_ci_low"], metrics["model_minus_tfidf_ci_high"]) == pytest.approx(gain)
     seed0 = saved[saved["seed"] == "0"]
     seed1 = saved[saved["seed"] == "1"]
     for party in PARTY_CODES:

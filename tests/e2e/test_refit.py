@@ -14,6 +14,7 @@ from pipelines.cli import app
 from pipelines.config import DEMO_FILE, PARAMS_FILE, load_params
 from pipelines.evaluate import EvaluationError, evaluate
 from pipelines.heldout import HELDOUT_ARTIFACT as HELDOUT
+from pipelines.intervals import macro_f1_interval
 from pipelines.model import TEXT_COLUMN, build_pipeline
 from pipelines.train import load_labeled, split_by_case, stratified_sample, train
 from tests.e2e.helpers import labeled_file
@@ -53,6 +54,10 @@ def test_refit_registers_a_fit_on_every_case_and_evaluates_on_gold_only(mlflow_s
     folds = StratifiedKFold(5, shuffle=True, random_state=settings["split"]["seed"])
     predicted = cross_val_predict(build_pipeline(settings), cases[[TEXT_COLUMN]], cases["label"], cv=folds)
     assert run.data.metrics["accuracy"] == pytest.approx((predicted == cases["label"]).mean())
+    # Its macro-F1 interval is the case bootstrap of those same predictions.
+    interval = (run.data.metrics["macro_f1_ci_low"], run.data.metrics["macro_f1_ci_high"])
+    assert interval == pytest.approx(macro_f1_interval(cases["label"], predicted[None, :]))
+    assert interval[0] < run.data.metrics["macro_f1"] < interval[1]
     registered = mlflow.sklearn.load_model(result.model_uri)
     assert _word_vocabulary(registered) == _word_vocabulary(on_all)
     assert _word_vocabulary(registered) != _word_vocabulary(on_split)
