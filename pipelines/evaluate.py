@@ -14,7 +14,7 @@ import logging
 import re
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -41,9 +41,11 @@ from pipelines.evidence import (
     TAG_MODEL,
     TAG_MODEL_DIGEST,
     TAG_VERSION,
+    VS_CHAMPION,
 )
 from pipelines.export import write_csv
 from pipelines.heldout import HELDOUT_ARTIFACT, SLICE_COLUMNS, load_heldout, masked_cases
+from pipelines.intervals import macro_f1_interval
 from pipelines.metrics import (
     classification_metrics,
     expected_calibration_error,
@@ -97,6 +99,10 @@ class Evaluation:
     digest: str
     cases: int
     metrics: dict[str, float]
+    #: The model's classes, and its predicted label of every case in the data's order (what a paired
+    #: comparison resamples).
+    classes: tuple[str, ...] = field(repr=False)
+    predicted: np.ndarray = field(repr=False, compare=False)
 
 
 def heldout_data(client: MlflowClient, candidate: ModelVersion) -> EvalData:
@@ -204,11 +210,10 @@ def slice_metrics(cases: pd.DataFrame, pred: np.ndarray, confidence: np.ndarray,
 
 
 def _extra_evidence(
-    data: EvalData, proba: np.ndarray, classes: list[str], threshold: float, out: Path
+    data: EvalData, proba: np.ndarray, pred: np.ndarray, classes: list[str], threshold: float, out: Path
 ) -> dict[str, float]:
     """Write the project's own tables and figures into ``out`` and return the metrics MLflow lacks."""
     cases = data.cases
-    pred = np.asarray(classes)[proba.argmax(axis=1)]
     confidence = proba.max(axis=1)
     correct = pred == cases["label"].to_numpy()
     metrics = classification_metrics(cases["label"], pred, proba, classes)
@@ -281,15 +286,44 @@ def _evaluate_one(
             evaluator_config={"label_list": classes, "log_model_explainability": False},
         )
         proba = model.get_raw_model().predict_proba(frame[[TEXT_COLUMN]])
+        predicted = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
         with tempfile.TemporaryDirectory() as tmp:
-            extra = _extra_evidence(data, proba, classes, threshold, Path(tmp))
+            extra = _extra_evidence(data, proba, predicted, classes, threshold, Path(tmp))
             mlflow.log_artifacts(tmp)
         extra = {k: v for k, v in extra.items() if k not in result.metrics}
         mlflow.log_metrics(extra)
     log.info("%s: macro_f1 %.3f (run %s)", run_name, extra["macro_f1"], run.info.run_id)
     return Evaluation(
-        run.info.run_id, version, aliases, data.name, data.kind, data.digest, len(data.cases), result.metrics | extra
+        run.info.run_id,
+        version,
+        aliases,
+        data.name,
+        data.kind,
+        data.digest,
+        len(data.cases),
+        result.metrics | extra,
+        tuple(classes),
+        predicted,
     )
+
+
+def compare_to_champion(client: MlflowClient, candidate: Evaluation, champion: Evaluation, labels: pd.Series) -> None:
+    """Log on the candidate's run its macro-F1 minus the champion's on the same cases, and the paired
+    case-bootstrap interval of that difference (:mod:`pipelines.intervals`).
+
+    Two models measured on the same few hundred cases differ by a few hundredths by chance alone; the interval
+    says whether a difference is more than that, and promotion quotes it beside the two figures.
+    """
+    low, high = macro_f1_interval(
+        labels,
+        candidate.predicted[None, :],
+        baseline=champion.predicted[None, :],
+        parties=scored_parties(candidate.classes),
+    )
+    difference = candidate.metrics["macro_f1"] - champion.metrics["macro_f1"]
+    for key, value in (("", difference), ("_ci_low", low), ("_ci_high", high)):
+        client.log_metric(candidate.run_id, f"{VS_CHAMPION}{key}", value)
+        candidate.metrics[f"{VS_CHAMPION}{key}"] = value
 
 
 def evaluate(gold: Path | None = None) -> list[Evaluation]:
@@ -322,6 +356,12 @@ def evaluate(gold: Path | None = None) -> list[Evaluation]:
             for data in datasets:
                 note = notes[version] if data.kind == HELDOUT else ""
                 results.append(_evaluate_one(client, model, version, aliases, data, note, batch))
+        if champion is not None and champion.version != candidate.version:
+            for data in datasets:
+                on_data = {r.version: r for r in results if r.data == data.name}
+                compare_to_champion(
+                    client, on_data[str(candidate.version)], on_data[str(champion.version)], data.cases["label"]
+                )
         for version in models:
             publish_card(client, version)
     return results

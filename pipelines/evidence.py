@@ -25,6 +25,10 @@ TAG_BATCH = "eval.batch"
 HELDOUT = "heldout"
 GOLD = "gold"
 
+#: Metric of a candidate's evaluation run: its macro-F1 minus the champion's on the same cases; with
+#: ``_ci_low``/``_ci_high``, the paired case-bootstrap interval of that difference.
+VS_CHAMPION = "macro_f1_minus_champion"
+
 
 def evaluation_runs(client: MlflowClient, version: str | None = None) -> list[Run]:
     """Finished evaluation runs of the registered model (of one version when given), newest first."""

@@ -3,7 +3,10 @@
 The evidence is the latest ``liability evaluate`` batch that measured both the candidate and the current
 champion: on the gold file when that batch had one (real labeled data outranks a held-out split of the
 training export), else on the candidate's held-out split. The candidate must beat the champion strictly;
-``force`` overrides a refusal or missing evidence, and says so in the tags.
+``force`` overrides a refusal or missing evidence, and says so in the tags. The recorded reason quotes the
+paired interval of the difference (logged by evaluation), so a reviewer sees when a promotion rests on a
+difference that chance alone would give; the rule does not demand a margin, which on a gold set of a few
+hundred cases would refuse most real improvements too.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from pipelines.evidence import (
     TAG_DIGEST,
     TAG_KIND,
     TAG_VERSION,
+    VS_CHAMPION,
     evaluation_runs,
 )
+from pipelines.intervals import CONFIDENCE
 from pipelines.registry import alias_version
 from pipelines.tracking import store_lock, use_store
 
@@ -44,6 +49,8 @@ class Evidence:
     champion: float
     candidate_run: str
     champion_run: str
+    #: The paired case-bootstrap interval of candidate minus champion (macro-F1 only; None from older runs).
+    interval: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,8 @@ def _pair(runs: list[Run], kind: str, candidate: str, champion: str, metric: str
     cand, champ = by_version[candidate], by_version[champion]
     if cand.data.tags[TAG_DIGEST] != champ.data.tags[TAG_DIGEST]:
         return None
+    bounds = [cand.data.metrics.get(f"{VS_CHAMPION}{end}") for end in ("_ci_low", "_ci_high")]
+    interval = (bounds[0], bounds[1]) if metric == "macro_f1" and None not in bounds else None
     return Evidence(
         metric=metric,
         data=f"{cand.data.tags[TAG_DATA]} ({kind}, {cand.data.tags[TAG_CASES]} cases, digest {cand.data.tags[TAG_DIGEST]})",
@@ -85,6 +94,7 @@ def _pair(runs: list[Run], kind: str, candidate: str, champion: str, metric: str
         champion=champ.data.metrics[metric],
         candidate_run=cand.info.run_id,
         champion_run=champ.info.run_id,
+        interval=interval,
     )
 
 
@@ -101,6 +111,13 @@ def decide(candidate: str, champion: str | None, evidence: Evidence | None, forc
         f"v{candidate} {evidence.metric} {evidence.candidate:.4f} vs champion v{champion} "
         f"{evidence.champion:.4f} on {evidence.data}"
     )
+    if evidence.interval is not None:
+        low, high = evidence.interval
+        noise = ", within what chance alone gives" if low <= 0 <= high else ""
+        numbers += (
+            f" (difference {evidence.candidate - evidence.champion:+.4f}, {CONFIDENCE:.0%} interval "
+            f"{low:+.4f} to {high:+.4f}{noise})"
+        )
     if evidence.candidate > evidence.champion:
         return PROMOTED, f"{numbers}: candidate is better"
     if force:

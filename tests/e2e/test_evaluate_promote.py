@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.config import CANDIDATE_ALIAS, CHAMPION_ALIAS, EVAL_EXPERIMENT, MODEL_NAME
-from pipelines.evidence import TAG_ALIAS, TAG_BATCH, TAG_DATA, TAG_VERSION
+from pipelines.evidence import TAG_ALIAS, TAG_BATCH, TAG_DATA, TAG_VERSION, VS_CHAMPION
 from pipelines.train import train
 from tests.e2e.helpers import labeled_file, weak_params
 
@@ -57,6 +57,12 @@ def test_evaluate_promote_refuse_and_force(mlflow_store: str, tmp_path: Path):
     )
     assert {"slice/genre/chat/macro_f1", "slice/genre/complaint/accuracy"} <= set(metrics)
     assert metrics["macro_f1_ci_low"] < metrics["macro_f1"] < metrics["macro_f1_ci_high"]
+    # The candidate's run also carries its paired comparison with the champion on the same cases.
+    gold_weak = next(r for r in runs if r.data.tags[TAG_DATA] == "gold-sample" and r.data.tags[TAG_ALIAS] == "champion")
+    difference = metrics["macro_f1"] - gold_weak.data.metrics["macro_f1"]
+    assert metrics[VS_CHAMPION] == pytest.approx(difference)
+    assert 0 < metrics[f"{VS_CHAMPION}_ci_low"] <= difference <= metrics[f"{VS_CHAMPION}_ci_high"]
+    assert VS_CHAMPION not in gold_weak.data.metrics
     assert metrics["review_threshold"] == pytest.approx(good.metrics["review_threshold"])
     assert {a.path for a in client.list_artifacts(gold_good.info.run_id)} == EVAL_ARTIFACTS
     assert gold_good.inputs.dataset_inputs[0].dataset.name == "gold-sample"
@@ -73,6 +79,7 @@ def test_evaluate_promote_refuse_and_force(mlflow_store: str, tmp_path: Path):
     tags = client.get_model_version(MODEL_NAME, good.version).tags
     assert tags["promotion.decision"] == "promoted" and tags["promotion.previous_champion"] == f"v{weak.version}"
     assert "gold-sample (gold" in tags["promotion.data"]
+    assert f"(difference {difference:+.4f}, 95% interval +" in tags["promotion.reason"]
 
     # The weak model comes back as candidate: it must be refused, with both numbers, and nothing moves.
     client.set_registered_model_alias(MODEL_NAME, CANDIDATE_ALIAS, weak.version)
