@@ -246,7 +246,7 @@ def evaluate_real(
         table.add_column(column.removeprefix("genre_").removesuffix("_macro_f1"), justify="right")
     for method, row in result.summary.iterrows():
         table.add_row(str(method), f"{row['macro_f1']:.3f}", _interval(row), *(f"{row[c]:.3f}" for c in columns))
-    Console(width=max(Console().width, 130)).print(table)
+    Console(width=max(Console().width, 160)).print(table)
     if not result.curve.empty:
         curve = Table(title="learning curve: macro-F1 by labeled cases per training fold")
         for column in ("share", "labeled cases", "few-label model", "TF-IDF, labeled only"):
