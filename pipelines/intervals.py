@@ -13,7 +13,7 @@ cases for both), which is what makes "the model beats the baseline by at least 0
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.stats import bootstrap
@@ -32,13 +32,13 @@ def party_codes(values: np.ndarray, parties: Sequence[str] = PARTY_CODES) -> np.
     return codes
 
 
-def resampled_macro_f1(labels: np.ndarray, predictions: np.ndarray, cases: np.ndarray, parties: int) -> np.ndarray:
-    """Macro-F1 over the first ``parties`` codes (``none`` rows counted), averaged over fold seeds, of the cases
+def resampled_party_f1(labels: np.ndarray, predictions: np.ndarray, cases: np.ndarray, parties: int) -> np.ndarray:
+    """F1 of each of the first ``parties`` codes (``none`` rows counted), averaged over fold seeds, of the cases
     drawn in each row of ``cases``.
 
     ``labels``: (cases,) codes of :func:`party_codes`; ``predictions``: (seeds, cases) codes; ``cases``:
-    (..., draws) indices. Returns one figure per row of ``cases``. A party with no true and no predicted case
-    scores 0, as in scikit-learn with ``zero_division=0``.
+    (..., draws) indices. Returns (parties, ...): one figure per party and row of ``cases``. A party with no
+    true and no predicted case scores 0, as in scikit-learn with ``zero_division=0``.
     """
     truth = labels[cases]
     predicted = predictions[:, cases]
@@ -47,8 +47,36 @@ def resampled_macro_f1(labels: np.ndarray, predictions: np.ndarray, cases: np.nd
         is_party, said_party = truth == party, predicted == party
         tp = (is_party & said_party).sum(axis=-1)
         errors = (is_party != said_party).sum(axis=-1)  # false positives plus false negatives
-        scores.append(np.where(tp > 0, 2 * tp / np.maximum(2 * tp + errors, 1), 0.0))
-    return np.mean(scores, axis=0).mean(axis=0)
+        scores.append(np.where(tp > 0, 2 * tp / np.maximum(2 * tp + errors, 1), 0.0).mean(axis=0))
+    return np.stack(scores)
+
+
+def _codes_of(labels: Sequence[str], predictions: np.ndarray, parties: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        party_codes(np.asarray(labels, dtype=object), parties),
+        party_codes(np.atleast_2d(np.asarray(predictions, dtype=object)), parties),
+    )
+
+
+def _percentile_interval(
+    statistic: Callable[..., np.ndarray], cases: int, confidence: float, resamples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile bootstrap interval of ``statistic`` (a function of resampled case indices) over ``cases``.
+
+    ``seed`` fixes the draws, so the same call gives the same interval, and calls with the same seed resample
+    the same case sets (which makes intervals of different methods comparable).
+    """
+    result = bootstrap(
+        (np.arange(cases),),
+        statistic,
+        vectorized=True,
+        n_resamples=resamples,
+        batch=200,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return np.asarray(result.confidence_interval.low), np.asarray(result.confidence_interval.high)
 
 
 def macro_f1_interval(
@@ -61,28 +89,34 @@ def macro_f1_interval(
     resamples: int = RESAMPLES,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """The percentile bootstrap interval of the mean-over-seeds macro-F1 over ``parties`` of ``predictions`` (an
-    array of labels, seeds x cases), or, given ``baseline`` (the same shape), of its difference from the baseline's.
-
-    ``seed`` fixes the draws, so the same call on the same predictions gives the same interval, and intervals
-    of different methods computed with the same seed use the same resampled case sets.
-    """
-    truth = party_codes(np.asarray(labels, dtype=object), parties)
-    ours = party_codes(np.atleast_2d(np.asarray(predictions, dtype=object)), parties)
-    theirs = None if baseline is None else party_codes(np.atleast_2d(np.asarray(baseline, dtype=object)), parties)
+    """The interval of the mean-over-seeds macro-F1 over ``parties`` of ``predictions`` (an array of labels,
+    seeds x cases), or, given ``baseline`` (the same shape), of its difference from the baseline's."""
+    truth, ours = _codes_of(labels, predictions, parties)
+    theirs = None if baseline is None else _codes_of(labels, baseline, parties)[1]
 
     def statistic(cases: np.ndarray, axis: int = -1) -> np.ndarray:
-        score = resampled_macro_f1(truth, ours, cases, len(parties))
-        return score if theirs is None else score - resampled_macro_f1(truth, theirs, cases, len(parties))
+        score = resampled_party_f1(truth, ours, cases, len(parties)).mean(axis=0)
+        return score if theirs is None else score - resampled_party_f1(truth, theirs, cases, len(parties)).mean(axis=0)
 
-    result = bootstrap(
-        (np.arange(len(truth)),),
-        statistic,
-        vectorized=True,
-        n_resamples=resamples,
-        batch=200,
-        confidence_level=confidence,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+    low, high = _percentile_interval(statistic, len(truth), confidence, resamples, seed)
+    return float(low), float(high)
+
+
+def party_f1_intervals(
+    labels: Sequence[str],
+    predictions: np.ndarray,
+    *,
+    parties: Sequence[str] = PARTY_CODES,
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> dict[str, tuple[float, float]]:
+    """The interval of each party's mean-over-seeds F1: the rarest parties, with a few dozen cases, are the
+    least certain, so a per-party floor (every F1 at least 0.60) is checked against their lower ends."""
+    truth, ours = _codes_of(labels, predictions, parties)
+
+    def statistic(cases: np.ndarray, axis: int = -1) -> np.ndarray:
+        return resampled_party_f1(truth, ours, cases, len(parties))
+
+    low, high = _percentile_interval(statistic, len(truth), confidence, resamples, seed)
+    return {party: (float(lo), float(hi)) for party, lo, hi in zip(parties, low, high, strict=True)}

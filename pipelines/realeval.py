@@ -19,8 +19,8 @@ texts: a learning curve, i.e. what more (or fewer) labeled cases would buy. The 
 pool, unlabeled, as in an export of which only that share was labeled.
 
 Macro-F1 averages the four parties; ``none`` rows count, since blaming a party for them is a false
-positive. Each method's mean macro-F1, and the model's margin over the TF-IDF baseline, come with a
-case-bootstrap interval (:mod:`pipelines.intervals`): how far the figure could move on another labeled set of
+positive. Each method's mean macro-F1 and per-party F1, and the model's margin over the TF-IDF baseline, come
+with a case-bootstrap interval (:mod:`pipelines.intervals`): how far the figure could move on another labeled set of
 the same size. The predictions are saved as an artifact so that the numbers can be recomputed independently.
 """
 
@@ -46,7 +46,7 @@ from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
 from pipelines.demo import load_demo
 from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelSettings, fit_few_label
-from pipelines.intervals import CONFIDENCE, RESAMPLES, macro_f1_interval
+from pipelines.intervals import CONFIDENCE, RESAMPLES, macro_f1_interval, party_f1_intervals
 from pipelines.metrics import classification_metrics
 from pipelines.model import TEXT_COLUMN, build_pipeline
 from pipelines.plots import confusion_figure, learning_curve_figure
@@ -174,8 +174,8 @@ def by_seed(predictions: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def summarize(predictions: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame]:
-    """MLflow metrics (per seed, mean/std over seeds, and the case-bootstrap interval of the mean macro-F1) and a
-    method x metric summary table (means and the interval)."""
+    """MLflow metrics (per seed, mean/std over seeds, and the case-bootstrap intervals of the mean macro-F1 and
+    of each party's mean F1) and a method x metric summary table (means and the macro-F1 interval)."""
     logged: dict[str, float] = {}
     labels = by_seed(predictions, "label")[0]
     per_seed = {
@@ -192,9 +192,12 @@ def summarize(predictions: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame
         for (meth, seed), m in per_seed.items():
             if meth == method:
                 logged[f"{method}.macro_f1_seed{seed}"] = m["macro_f1"]
-        interval = macro_f1_interval(labels, by_seed(predictions, method))
+        predicted = by_seed(predictions, method)
+        interval = macro_f1_interval(labels, predicted)
         mean["macro_f1_ci_low"], mean["macro_f1_ci_high"] = interval
         logged[f"{method}.macro_f1_ci_low"], logged[f"{method}.macro_f1_ci_high"] = interval
+        for party, (low, high) in party_f1_intervals(labels, predicted).items():
+            logged[f"{method}.f1_{party}_ci_low"], logged[f"{method}.f1_{party}_ci_high"] = low, high
         rows.append(mean.rename(method))
     logged["model_minus_tfidf"] = logged["model.macro_f1"] - logged["tfidf.macro_f1"]
     gain = macro_f1_interval(labels, by_seed(predictions, "model"), baseline=by_seed(predictions, "tfidf"))
@@ -259,8 +262,9 @@ def evaluate_real(
         mlflow.set_tag(
             "mlflow.note.content",
             f"{FOLDS}-fold stratified CV on {len(gold)} gold cases, fold seeds {list(seeds)}; methods "
-            f"{', '.join(METHODS)}. Macro-F1 over the four parties with `none` rows counted; `*_ci_low/high`: "
-            f"its {CONFIDENCE:.0%} interval over {RESAMPLES} case-bootstrap resamples (pipelines/intervals.py).",
+            f"{', '.join(METHODS)}. Macro-F1 over the four parties with `none` rows counted; `*_ci_low/high`: the "
+            f"{CONFIDENCE:.0%} interval of a macro-F1 or F1 over {RESAMPLES} case-bootstrap resamples "
+            "(pipelines/intervals.py).",
         )
         mlflow.log_params(
             {"gold_cases": len(gold), "pool_texts": len(pool), "seeds": ",".join(map(str, seeds)), "folds": FOLDS}

@@ -16,7 +16,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from pipelines import realeval
 from pipelines.audit import doubted_labels
 from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
-from pipelines.intervals import macro_f1_interval
+from pipelines.intervals import macro_f1_interval, party_f1_intervals
 from pipelines.realdata import GOLD_FILE, load_unlabeled
 from pipelines.train import train
 from pipelines.weak import LF_NAMES
@@ -95,6 +95,10 @@ def test_evaluate_real_numbers_recomputed_from_saved_predictions(
     low, high = macro_f1_interval(truth, model)
     assert (metrics["model.macro_f1_ci_low"], metrics["model.macro_f1_ci_high"]) == pytest.approx((low, high))
     assert low <= metrics["model.macro_f1"] <= high
+    parties = party_f1_intervals(truth, model)
+    assert (metrics["model.f1_platform_ci_low"], metrics["model.f1_platform_ci_high"]) == pytest.approx(
+        parties["platform"]
+    )
     gain = macro_f1_interval(truth, model, baseline=tfidf)
     assert (metrics["model_minus_tfidf_ci_low"], metrics["model_minus_tfidf_ci_high"]) == pytest.approx(gain)
     seed0 = saved[saved["seed"] == "0"]
