@@ -250,9 +250,15 @@ def evaluate_real(
     predictions = pd.concat(frames, ignore_index=True)
     metrics, summary = summarize(predictions)
     curve = learning_curve(predictions, shares, len(gold)) if shares else pd.DataFrame()
+    labels, full = by_seed(predictions, "label")[0], by_seed(predictions, "model")
     for row in curve.itertuples():
         if row.share < 1.0:
             metrics |= {f"{share_column(m, row.share)}.macro_f1": getattr(row, m) for m in ("model", "tfidf")}
+            # What the rest of the labels bought, with the paired interval: the same cases score both fits.
+            fewer = share_column("model", row.share)
+            metrics[f"model_minus_{fewer}"] = metrics["model.macro_f1"] - row.model
+            low, high = macro_f1_interval(labels, full, baseline=by_seed(predictions, fewer))
+            metrics[f"model_minus_{fewer}_ci_low"], metrics[f"model_minus_{fewer}_ci_high"] = low, high
     lfs = lf_table(apply_lfs(gold["text"].tolist()), gold["label"])
     seconds = time.perf_counter() - started
     with (

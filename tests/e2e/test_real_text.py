@@ -125,6 +125,12 @@ def test_evaluate_real_numbers_recomputed_from_saved_predictions(
         column = f"{method}_labeled50"
         per_seed = [party_macro_f1_of(g["label"], g[column]) for _, g in saved.groupby("seed")]
         assert metrics[f"{column}.macro_f1"] == pytest.approx(np.mean(per_seed))
+    half = saved.pivot(index="case_id", columns="seed", values="model_labeled50").to_numpy(dtype=object).T
+    assert metrics["model_minus_model_labeled50"] == pytest.approx(
+        metrics["model.macro_f1"] - metrics["model_labeled50.macro_f1"]
+    )
+    bought = (metrics["model_minus_model_labeled50_ci_low"], metrics["model_minus_model_labeled50_ci_high"])
+    assert bought == pytest.approx(macro_f1_interval(truth, model, baseline=half))
     curve = pd.read_csv(Path(path) / "learning_curve.csv")
     assert curve["share"].tolist() == [0.5, 1.0] and curve["labeled_cases"].tolist() == [40, 80]
     assert curve["model"].tolist() == pytest.approx(
