@@ -90,8 +90,11 @@ def macro_f1_interval(
     seed: int = 0,
 ) -> tuple[float, float]:
     """The interval of the mean-over-seeds macro-F1 over ``parties`` of ``predictions`` (an array of labels,
-    seeds x cases), or, given ``baseline`` (the same shape), of its difference from the baseline's."""
+    seeds x cases), or, given ``baseline`` (the same shape), of its difference from the baseline's. A single case
+    has no spread to resample: its interval is NaN."""
     truth, ours = _codes_of(labels, predictions, parties)
+    if len(truth) < 2:
+        return np.nan, np.nan
     theirs = None if baseline is None else _codes_of(labels, baseline, parties)[1]
 
     def statistic(cases: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -112,8 +115,11 @@ def party_f1_intervals(
     seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
     """The interval of each party's mean-over-seeds F1: the rarest parties, with a few dozen cases, are the
-    least certain, so a per-party floor (every F1 at least 0.60) is checked against their lower ends."""
+    least certain, so a per-party floor (every F1 at least 0.60) is checked against their lower ends. NaN for a
+    single case, as :func:`macro_f1_interval`."""
     truth, ours = _codes_of(labels, predictions, parties)
+    if len(truth) < 2:
+        return dict.fromkeys(parties, (np.nan, np.nan))
 
     def statistic(cases: np.ndarray, axis: int = -1) -> np.ndarray:
         return resampled_party_f1(truth, ours, cases, len(parties))

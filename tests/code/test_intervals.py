@@ -80,3 +80,9 @@ def test_party_intervals_bracket_each_party_and_the_rarest_is_the_widest():
         assert intervals[party][0] < figure < intervals[party][1], party
     widths = {party: high - low for party, (low, high) in intervals.items()}
     assert max(widths, key=widths.get) == "platform"
+
+
+def test_a_single_case_has_no_interval_rather_than_an_error():
+    one = np.array(["merchant"], dtype=object)
+    assert np.isnan(macro_f1_interval(one, one[None, :])).all()
+    assert all(np.isnan(bounds).all() for bounds in party_f1_intervals(one, one[None, :]).values())
