@@ -1,6 +1,7 @@
-"""Confidence intervals for cross-validated macro-F1, by resampling the labeled cases.
+"""Confidence intervals for macro-F1 and per-party F1, by resampling the labeled cases.
 
-Fold seeds only show how much a figure moves when the same cases are split differently (about ±0.002 here).
+Fold seeds only show how much a cross-validated figure moves when the same cases are split differently (about
+±0.002 on ``gold/dev.csv``).
 How much it would move on *other* cases, such as a second labeled export of the same size, is a larger
 question: with a few hundred cases, a handful of platform or logistics cases more or less moves their F1 by
 several points. A case bootstrap answers it: draw the cases with replacement, recompute the figure from the
