@@ -308,8 +308,8 @@ def _evaluate_one(
 
 
 def compare_to_champion(client: MlflowClient, candidate: Evaluation, champion: Evaluation, labels: pd.Series) -> None:
-    """Log on the candidate's run its macro-F1 minus the champion's on the same cases, and the paired
-    case-bootstrap interval of that difference (:mod:`pipelines.intervals`).
+    """Log on the candidate's run (and add to its metrics) its macro-F1 minus the champion's on the same cases,
+    and the paired case-bootstrap interval of that difference (:mod:`pipelines.intervals`).
 
     Two models measured on the same few hundred cases differ by a few hundredths by chance alone; the interval
     says whether a difference is more than that, and promotion quotes it beside the two figures.
