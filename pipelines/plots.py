@@ -149,10 +149,15 @@ def calibration_figure(y_true: Sequence[str], proba: np.ndarray, classes: Sequen
 
 def learning_curve_figure(curve: pd.DataFrame, title: str) -> Figure:
     """Macro-F1 against the number of labeled cases, few-label model beside the labeled-only TF-IDF baseline:
-    the gap is what the unlabeled pool is worth at each size, the slope what more labels would buy."""
+    the gap is what the unlabeled pool is worth at each size, the slope what more labels would buy. Shaded, when
+    the curve has them: each point's case-bootstrap interval, how far it could move on other cases. Whether a
+    step is more than noise is a paired question, answered by the run's ``model_minus_model_labeled<share>``."""
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for method, label in (("model", "few-label model"), ("tfidf", "TF-IDF, labeled only")):
-        ax.plot(curve["labeled_cases"], curve[method], marker="o", label=label)
+        line = ax.plot(curve["labeled_cases"], curve[method], marker="o", label=label)[0]
+        if f"{method}_ci_low" in curve:
+            band = (curve[f"{method}_ci_low"], curve[f"{method}_ci_high"])
+            ax.fill_between(curve["labeled_cases"], *band, color=line.get_color(), alpha=0.15, linewidth=0)
         for x, y in zip(curve["labeled_cases"], curve[method], strict=True):
             ax.annotate(f"{y:.3f}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     ax.set_xlabel("labeled cases per training fold")

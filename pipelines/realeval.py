@@ -207,16 +207,20 @@ def summarize(predictions: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame
 
 def learning_curve(predictions: pd.DataFrame, shares: Sequence[float], cases: int) -> pd.DataFrame:
     """Per share of the labeled cases (1.0: the full training folds), the labeled cases a fit saw and the
-    mean macro-F1 over seeds of the few-label model and of the TF-IDF baseline, from the saved predictions."""
+    mean macro-F1 over seeds of the few-label model and of the TF-IDF baseline, with their intervals
+    (``model_ci_low`` …), from the saved predictions."""
     rows = []
     training = cases * (FOLDS - 1) / FOLDS
+    labels = by_seed(predictions, "label")[0]
     for share in (*sorted(shares), 1.0):
-        columns = ("model", "tfidf") if share == 1.0 else (share_column("model", share), share_column("tfidf", share))
-        scores = [
-            np.mean([party_macro_f1(group["label"], group[column]) for _, group in predictions.groupby("seed")])
-            for column in columns
-        ]
-        rows.append({"share": share, "labeled_cases": round(training * share), "model": scores[0], "tfidf": scores[1]})
+        row: dict[str, float] = {"share": share, "labeled_cases": round(training * share)}
+        for method in ("model", "tfidf"):
+            column = method if share == 1.0 else share_column(method, share)
+            row[method] = np.mean(
+                [party_macro_f1(group["label"], group[column]) for _, group in predictions.groupby("seed")]
+            )
+            row[f"{method}_ci_low"], row[f"{method}_ci_high"] = macro_f1_interval(labels, by_seed(predictions, column))
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

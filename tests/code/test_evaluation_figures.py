@@ -2,8 +2,9 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from pipelines.plots import calibration_figure, cjk_font, reliability_figure
+from pipelines.plots import calibration_figure, cjk_font, learning_curve_figure, reliability_figure
 
 CLASSES = ["consumer", "logistics", "merchant", "none", "platform"]
 
@@ -33,3 +34,17 @@ def test_calibration_figure_has_one_curve_per_class_without_tofu():
     lines = [line for line in fig.axes[0].get_lines() if line.get_label() != "perfect calibration"]
     assert all(line.get_xdata().max() > 0.3 for line in lines), "curves must spread over predicted probability"
     plt.close(fig)
+
+
+def test_learning_curve_shades_each_methods_interval_when_the_curve_has_one():
+    curve = pd.DataFrame(
+        {"labeled_cases": [140, 562], "model": [0.71, 0.75], "tfidf": [0.49, 0.61]}
+        | {"model_ci_low": [0.67, 0.72], "model_ci_high": [0.75, 0.79], "tfidf_ci_low": [0.44, 0.56]}
+        | {"tfidf_ci_high": [0.54, 0.65]}
+    )
+    shaded = learning_curve_figure(curve, "with intervals")
+    assert len(shaded.axes[0].collections) == 2
+    plain = learning_curve_figure(curve[["labeled_cases", "model", "tfidf"]], "from an older run")
+    assert len(plain.axes[0].collections) == 0
+    plt.close(shaded)
+    plt.close(plain)

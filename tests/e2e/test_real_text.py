@@ -136,6 +136,8 @@ def test_evaluate_real_numbers_recomputed_from_saved_predictions(
     assert curve["model"].tolist() == pytest.approx(
         [metrics["model_labeled50.macro_f1"], metrics["model.macro_f1"]], abs=1e-4
     )
+    bands = curve[["model_ci_low", "model_ci_high"]].to_numpy()
+    assert bands == pytest.approx(np.array([macro_f1_interval(truth, half), macro_f1_interval(truth, model)]), abs=1e-4)
     artifacts = {a.path for a in client.list_artifacts(result.run_id, "cv")}
     assert "cv/confusion_model.png" in artifacts and "cv/summary.csv" in artifacts
     assert "cv/learning_curve.png" in artifacts
