@@ -40,7 +40,13 @@ from pipelines.tracking import use_store
 SPARK_COLUMNS = ("party", "party_zh", "model_name", "model_version", "model_run_id", "score_error")
 SPARK_SUFFIXES = (".csv", ".parquet")
 #: Python's name for an encoding → Java's, where they differ (Spark reads through Java charsets).
-_JAVA_ENCODINGS = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "gb18030": "GB18030"}
+_JAVA_ENCODINGS = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16LE",
+    "utf-16-be": "UTF-16BE",
+    "gb18030": "GB18030",
+}
 
 
 def spark_session(master: str) -> SparkSession:

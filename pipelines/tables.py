@@ -37,6 +37,8 @@ _ENCODINGS = ("utf-8-sig", "gb18030")
 CHUNK_ROWS = 20_000
 #: Bytes from the start of a CSV that decide its encoding when it is read in chunks.
 _SNIFF_BYTES = 1 << 20
+#: Bytes from the start of a CSV that tell UTF-16 without a BOM by where its NUL bytes fall.
+_UTF16_SAMPLE = 1 << 16
 #: Share of a sample's bytes (and a floor, for small files) an encoding may fail on and still be chosen;
 #: the rows holding the failures are reported one by one instead of stopping the whole file.
 _MAX_BROKEN, _MIN_BROKEN = 0.01, 8
@@ -62,15 +64,13 @@ class InputError(ValueError):
 
 
 def detect_encoding(raw: bytes, path: Path) -> str:
-    """Name the text encoding of a CSV file's bytes: UTF-16 (by its BOM), UTF-8 or GB18030, and nothing else.
+    """Name the text encoding of a CSV file's bytes: UTF-16, UTF-8 or GB18030, and nothing else.
 
     Guessing other encodings would train on mojibake without anyone noticing, so a file none of these
     decodes is refused, naming the row of the first byte that the most promising encoding could not decode.
     """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates: tuple[str, ...] = ("utf-16",)
-    else:
-        candidates = _ENCODINGS
+    utf16 = _utf16(raw[:_UTF16_SAMPLE])
+    candidates = (utf16,) if utf16 else _ENCODINGS
     failures: dict[str, UnicodeDecodeError] = {}
     for encoding in candidates:
         try:
@@ -85,9 +85,25 @@ def detect_encoding(raw: bytes, path: Path) -> str:
     raise InputError(
         path,
         f"byte 0x{raw[exc.start]:02x} on line {line} cannot be decoded as {encoding} (accepted: UTF-8, "
-        "GBK/GB18030, UTF-16 with BOM); save the export again in one of these",
+        "GBK/GB18030, UTF-16); save the export again in one of these",
         row=_csv_record(prefix),
     )
+
+
+def _utf16(sample: bytes) -> str | None:
+    """The UTF-16 codec a CSV's first bytes are in, else None: by the BOM, or without one by its NUL bytes.
+
+    Some tools write UTF-16 with no BOM. Read as UTF-8 or GB18030 such a file is mojibake or a parse
+    error, never a clean refusal. Its commas, line breaks and digits are two bytes with a NUL as the high
+    one, so NULs fall almost all on odd offsets (little-endian) or even ones (big-endian). UTF-8 and GBK
+    text has no NUL bytes but padding, which falls on both.
+    """
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    if max(odd, even) < 0.05 * (len(sample) // 2) or min(odd, even) * 10 > max(odd, even):
+        return None
+    return "utf-16-le" if odd > even else "utf-16-be"
 
 
 def _csv_record(prefix: str) -> int:
@@ -209,8 +225,8 @@ def sniff_encoding(path: Path) -> str:
         whole = not fh.read(1)
     if not head.strip():
         raise InputError(path, "the file is empty")
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
+    if utf16 := _utf16(head[:_UTF16_SAMPLE]):
+        return utf16
     if not whole:  # end the sample at a line break, so that no character is cut in two
         head = head[: head.rfind(b"\n") + 1] or head
     best = "utf-8-sig" if _utf8_votes(head) >= 0 else "gb18030"
@@ -267,8 +283,8 @@ def _csv_chunks(path: Path, rows: int) -> Iterator[Chunk]:
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     with path.open("rb") as raw:
         stream: Any = raw
-        if encoding == "utf-16":
-            stream, encoding = codecs.EncodedFile(raw, "utf-8", "utf-16", errors="replace"), "utf-8"
+        if encoding.startswith("utf-16"):
+            stream, encoding = codecs.EncodedFile(raw, "utf-8", encoding, errors="replace"), "utf-8"
         try:
             reader = pd.read_csv(
                 _WithoutNul(stream),

@@ -31,7 +31,7 @@ def _chunked(path: Path, rows: int, **kwargs) -> pd.DataFrame:
     return pd.concat([frame for frame, _ in chunks], ignore_index=True)
 
 
-@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-16"])
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"])
 @pytest.mark.parametrize("rows", [1, 3, 100])
 def test_csv_chunks_equal_the_whole_read(tmp_path: Path, encoding: str, rows: int):
     path = tmp_path / "export.csv"

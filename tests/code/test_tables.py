@@ -13,7 +13,7 @@ ROWS = pd.DataFrame(
 )
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le", "utf-16-be"])
 def test_csv_encodings_are_detected(tmp_path: Path, encoding: str):
     path = tmp_path / "export.csv"
     ROWS.to_csv(path, index=False, encoding=encoding)
