@@ -2,7 +2,7 @@
 
 Every table comes back as strings (no type guessing: a case id like ``00123`` must stay ``00123``) with
 two bookkeeping columns, ``_file`` and ``_row``, so a later check can name the exact spreadsheet row a
-person would look at (header = row 1, first data row = row 2).
+person would look at (header = row 1, first data row = row 2; in JSON Lines, the line).
 
 Training reads a table whole (:func:`read_tables`); scoring reads it in chunks (:func:`iter_table_chunks`)
 so that memory stays bounded whatever the file size, and tolerates broken bytes that training refuses.
@@ -13,8 +13,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from io import StringIO
 from itertools import chain
 from numbers import Real
@@ -125,21 +126,12 @@ def read_csv(path: Path) -> pd.DataFrame:
 
 
 def read_excel(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read one sheet of a workbook: the named one, else the first sheet that has any data."""
-    try:
-        sheets = pd.read_excel(path, sheet_name=None if sheet is None else sheet, dtype=str, keep_default_na=False)
-    except ValueError as exc:  # unknown sheet name
-        raise InputError(path, str(exc)) from exc
-    except Exception as exc:  # zip/xml errors from a truncated or foreign file
-        raise InputError(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
-    if isinstance(sheets, pd.DataFrame):
-        return sheets
-    for name, frame in sheets.items():
-        if not frame.empty:
-            if name != next(iter(sheets)):
-                log.info("%s: first sheet is empty, reading sheet '%s'", path, name)
-            return frame
-    raise InputError(path, "every sheet of the workbook is empty")
+    """Read one sheet of a workbook whole: the named one, else the first sheet that has any data.
+
+    The same streaming reader as scoring's, so that training and scoring see the same rows with the same
+    row numbers (pandas would take a blank first row for the header).
+    """
+    return pd.concat([frame for frame, _ in _excel_chunks(path, sheet, CHUNK_ROWS)], ignore_index=True)
 
 
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,21 +140,17 @@ def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_jsonl(path: Path) -> pd.DataFrame:
-    """Read JSON Lines (or a JSON array of records) with every value as a string."""
-    try:
-        frame = pd.read_json(path, lines=path.suffix.lower() == ".jsonl", dtype=False)
-    except ValueError as exc:
-        raise InputError(path, f"not valid JSON lines ({exc})") from exc
-    return _as_strings(frame)
+    """Read JSON Lines (or a JSON array of records) with every value as a string; bad bytes are refused."""
+    return pd.concat([frame for frame, _ in _json_chunks(path, CHUNK_ROWS, "strict")], ignore_index=True)
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read a Parquet file; a truncated file is an input error, not a crash."""
     try:
-        frame = pd.read_parquet(path)
+        table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
         raise InputError(path, f"not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
-    return _as_strings(frame)
+    return _as_strings(table.to_pandas(integer_object_nulls=True))
 
 
 def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
@@ -186,9 +174,14 @@ def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame
     if frame.empty:
         raise InputError(path, "the table has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame[FILE_COL] = str(path)
-    frame[ROW_COL] = range(2, len(frame) + 2)
-    return frame
+    return _with_place(frame, path, 2)
+
+
+def _with_place(frame: pd.DataFrame, path: Path, first_row: int) -> pd.DataFrame:
+    """The frame with ``_file`` and ``_row`` last; ``_row`` counts from ``first_row`` unless the reader set
+    it (a sheet's blank rows above the header, a JSON file's lines)."""
+    rows = frame.pop(ROW_COL) if ROW_COL in frame else range(first_row, first_row + len(frame))
+    return frame.assign(**{FILE_COL: str(path), ROW_COL: rows})
 
 
 def table_files(path: str | Path) -> list[Path]:
@@ -301,21 +294,60 @@ def _csv_chunks(path: Path, rows: int) -> Iterator[Chunk]:
             raise InputError(path, f"not a readable CSV ({exc})") from exc
 
 
-def _jsonl_chunks(path: Path, rows: int) -> Iterator[Chunk]:
-    """JSON Lines in chunks; a JSON array cannot be streamed and is read whole."""
-    if path.suffix.lower() == ".json":
-        yield read_jsonl(path), 1.0
-        return
+def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chunk]:
+    """JSON Lines in chunks, or a JSON array of records whole (it cannot be streamed), ``_row`` = line number.
+
+    Parsed with :mod:`json` rather than pandas, so that numbers keep the digits they were written with: an
+    id 9007199254740993 or 00123 must not pass through a float, as pandas does to a number column with a
+    gap. A line that is not a JSON object stops the file, naming the line. ``errors="replace"`` (scoring)
+    turns bytes that are not UTF-8 into U+FFFD, which marks their row; ``"strict"`` (training) refuses them.
+    """
     size = path.stat().st_size or 1
     with path.open("rb") as raw:
-        try:
-            reader = pd.read_json(
-                raw, lines=True, dtype=False, chunksize=rows, encoding="utf-8", encoding_errors="replace"
-            )
-            for frame in reader:
-                yield _as_strings(frame), raw.tell() / size
-        except ValueError as exc:
-            raise InputError(path, f"not valid JSON lines ({exc})") from exc
+        if path.suffix.lower() == ".json":
+            records = _json_value(path, raw.read(), 1, errors)
+            if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
+                raise InputError(path, "a .json file must hold a non-empty array of objects, one per case")
+            yield _records_frame(records, range(1, len(records) + 1)), 1.0
+            return
+        batch: list[dict[str, Any]] = []
+        lines: list[int] = []
+        records = 0
+        for number, line in enumerate(raw, start=1):
+            if number == 1:
+                line = line.removeprefix(codecs.BOM_UTF8)
+            if not line.strip():
+                continue
+            record = _json_value(path, line, number, errors)
+            if not isinstance(record, dict):
+                raise InputError(path, f"line {number} is not a JSON object: one object per line, one per case")
+            batch.append(record)
+            lines.append(number)
+            records += 1
+            if len(batch) == rows:
+                yield _records_frame(batch, lines), raw.tell() / size
+                batch, lines = [], []
+        if not records:
+            raise InputError(path, "the file holds no JSON records")
+        if batch:
+            yield _records_frame(batch, lines), 1.0
+
+
+def _json_value(path: Path, data: bytes, line: int, errors: str) -> Any:
+    """One JSON text starting on ``line``, numbers as the strings they were written as; errors name the line."""
+    try:
+        return json.loads(data.decode("utf-8-sig", errors=errors), parse_int=str, parse_float=str)
+    except UnicodeDecodeError as exc:
+        bad_line = line + data.count(b"\n", 0, exc.start)
+        raise InputError(path, f"line {bad_line} is not UTF-8 ({exc.reason}); save the file as UTF-8") from None
+    except json.JSONDecodeError as exc:
+        bad_line = line + exc.lineno - 1
+        raise InputError(path, f"line {bad_line} is not valid JSON ({exc.msg}, column {exc.colno})") from None
+
+
+def _records_frame(records: list[dict[str, Any]], lines: Sequence[int]) -> pd.DataFrame:
+    """Records as a string table, keys in order of first appearance, each row's ``_row`` its line."""
+    return _as_strings(pd.DataFrame.from_records(records)).assign(**{ROW_COL: list(lines)})
 
 
 def _parquet_chunks(path: Path, rows: int) -> Iterator[Chunk]:
@@ -328,13 +360,14 @@ def _parquet_chunks(path: Path, rows: int) -> Iterator[Chunk]:
     with parquet:
         for batch in parquet.iter_batches(batch_size=rows):
             done += batch.num_rows
-            yield _as_strings(batch.to_pandas()), done / total
+            # integer_object_nulls: an integer id column with a gap would otherwise become floats (123.0)
+            yield _as_strings(batch.to_pandas(integer_object_nulls=True)), done / total
     if done == 0:
         yield pd.DataFrame(columns=parquet.schema_arrow.names), 1.0
 
 
 def _cell_text(value: Any) -> str:
-    """A cell as :func:`read_excel` shows it: whole numbers without ``.0``, empty cells as ""."""
+    """A cell as Excel shows it: whole numbers without ``.0``, empty cells as ""."""
     if value is None:
         return ""
     if isinstance(value, Real) and not isinstance(value, bool) and float(value).is_integer():
@@ -358,7 +391,9 @@ def _header(values: tuple[Any, ...]) -> list[str]:
 def _excel_chunks(path: Path, sheet: str | int | None, rows: int) -> Iterator[Chunk]:
     """One sheet streamed row by row (openpyxl read-only): the named one, else the first with data rows.
 
-    Blank rows are skipped, as :func:`read_excel` skips them.
+    The header is the first row with a value. Blank rows after it are kept as empty rows, so that rows out
+    equal the rows a person sees and each row's ``_row`` is its row in the sheet; blank rows at the end are
+    dropped (a sheet's used range often runs past its data).
     """
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -375,26 +410,47 @@ def _excel_chunks(path: Path, sheet: str | int | None, rows: int) -> Iterator[Ch
         for ws in sheets:
             declared = ws.max_row or 0
             ws.reset_dimensions()  # declared dimensions can be wrong; let openpyxl find the real extent
-            lines = (row for row in ws.iter_rows(values_only=True) if any(v not in (None, "") for v in row))
+            lines = ((n, row) for n, row in enumerate(ws.iter_rows(values_only=True), start=1) if not _blank(row))
             header, first = next(lines, None), next(lines, None)
             if header is None or (first is None and sheet is None):
                 continue
             if ws is not sheets[0]:
                 log.info("%s: first sheet is empty, reading sheet '%s'", path, ws.title)
-            columns = _header(header)
+            columns = _header(header[1])
             batch: list[list[str]] = []
-            for seen, row in enumerate(chain([first] if first is not None else [], lines), start=2):
+            numbers: list[int] = []
+            previous = header[0]
+            for number, row in chain([first] if first is not None else [], lines):
+                for blank in range(previous + 1, number):
+                    batch.append([""] * len(columns))
+                    numbers.append(blank)
                 cells = [_cell_text(v) for v in row[: len(columns)]]
                 batch.append(cells + [""] * (len(columns) - len(cells)))
-                if len(batch) == rows:
-                    progress = min(seen / declared, 1.0) if declared else 0.0
-                    yield pd.DataFrame(batch, columns=columns, dtype=str), progress
-                    batch = []
-            yield pd.DataFrame(batch, columns=columns, dtype=str), 1.0
+                numbers.append(number)
+                previous = number
+                if len(batch) >= rows:
+                    progress = min(number / declared, 1.0) if declared else 0.0
+                    for start in range(0, len(batch) - rows + 1, rows):
+                        yield (
+                            _sheet_frame(batch[start : start + rows], numbers[start : start + rows], columns),
+                            progress,
+                        )
+                    kept = len(batch) - len(batch) % rows
+                    batch, numbers = batch[kept:], numbers[kept:]
+            yield _sheet_frame(batch, numbers, columns), 1.0
             return
         raise InputError(path, "every sheet of the workbook is empty")
     finally:
         book.close()
+
+
+def _blank(row: tuple[Any, ...]) -> bool:
+    return all(v in (None, "") for v in row)
+
+
+def _sheet_frame(batch: list[list[str]], numbers: list[int], columns: list[str]) -> pd.DataFrame:
+    """Rows of a sheet as a string table, each with its row number in the sheet as ``_row``."""
+    return pd.DataFrame(batch, columns=columns, dtype=str).assign(**{ROW_COL: numbers})
 
 
 def iter_table_chunks(path: str | Path, sheet: str | int | None = None, rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
@@ -413,7 +469,7 @@ def iter_table_chunks(path: str | Path, sheet: str | int | None = None, rows: in
     elif suffix in (".xlsx", ".xlsm"):
         chunks = _excel_chunks(path, sheet, rows)
     elif suffix in (".jsonl", ".json"):
-        chunks = _jsonl_chunks(path, rows)
+        chunks = _json_chunks(path, rows)
     elif suffix == ".parquet":
         chunks = _parquet_chunks(path, rows)
     else:
@@ -422,16 +478,15 @@ def iter_table_chunks(path: str | Path, sheet: str | int | None = None, rows: in
     next_row = 2
     for frame, done in chunks:
         frame.columns = [str(c).strip() for c in frame.columns]
+        frame = _with_place(frame.reset_index(drop=True), path, next_row)
         if columns is None:
-            if frame.columns.empty:
+            if frame.columns.drop([FILE_COL, ROW_COL]).empty:
                 raise InputError(path, "the file has no header row")
             columns = list(frame.columns)
         elif list(frame.columns) != columns:
             if extra := [c for c in frame.columns if c not in columns]:
-                log.warning("%s: column(s) %s first appear at row %d and are not written", path, extra, next_row)
+                first = frame[ROW_COL].iat[0]
+                log.warning("%s: column(s) %s first appear at row %d and are not written", path, extra, first)
             frame = frame.reindex(columns=columns, fill_value="")
-        frame = frame.reset_index(drop=True)
-        frame[FILE_COL] = str(path)
-        frame[ROW_COL] = range(next_row, next_row + len(frame))
         next_row += len(frame)
         yield frame, done

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -46,7 +47,7 @@ def test_parquet_batches_and_jsonl_chunks_equal_the_whole_read(tmp_path: Path):
         path = tmp_path / name
         chunked = _chunked(path, 2)
         assert chunked.equals(read_table(path)), name
-        assert chunked["_row"].tolist() == list(range(2, 9))
+        assert chunked["_row"].tolist() == list(range(1, 8) if name.endswith(".jsonl") else range(2, 9))
 
 
 def test_xlsx_streaming_matches_read_excel(tmp_path: Path):
@@ -80,3 +81,18 @@ def test_broken_bytes_in_gbk_become_replacement_characters_in_their_row_only(tmp
     assert "\ufffd" in frame["投诉内容"].iat[3]
     assert frame["投诉内容"].iat[4] == "正常的一行"
     assert not frame["投诉内容"].iloc[:3].str.contains("\ufffd").any()
+
+
+def test_xlsx_blank_rows_keep_their_place(tmp_path: Path):
+    """A blank row above the header is skipped, blank rows between cases are kept as empty rows (rows out
+    equal rows in), blank rows at the end are dropped, and ``_row`` is the row a person sees in the sheet."""
+    path = tmp_path / "export.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in ([], ["案件编号", "投诉内容"], ["001", "快递丢件"], [], [], ["002", "商家发错货"], [], []):
+        sheet.append(row)
+    sheet.cell(row=20, column=1).number_format = "0"  # a formatted empty cell stretches the used range
+    book.save(path)
+    for frame in (_chunked(path, 2), read_table(path)):
+        assert frame["投诉内容"].tolist() == ["快递丢件", "", "", "商家发错货"]
+        assert frame["_row"].tolist() == [3, 4, 5, 6]

@@ -4,6 +4,8 @@ import pickle
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.tables import InputError, read_table, read_tables
@@ -69,3 +71,45 @@ def test_an_input_error_keeps_its_parts_across_processes():
     error = pickle.loads(pickle.dumps(InputError(Path("a.csv"), "bad cell", row=3, column="text")))
     assert (error.file, error.message, error.row, error.column) == ("a.csv", "bad cell", 3, "text")
     assert str(error) == "a.csv, row 3, column 'text': bad cell"
+
+
+def test_numbers_in_jsonl_and_parquet_keep_their_digits(tmp_path: Path):
+    """pandas turns an integer column with a gap into floats: 20260100123 → 20260100123.0, and
+    9007199254740993 → 9007199254740992.0. Ids must come out as they were written."""
+    ids = [20260100123, None, 9007199254740993]
+    pa_table = pa.table({"case_id": pa.array(ids, pa.int64()), "text": ["快递丢件", "发错货", "乱扣款"]})
+    pq.write_table(pa_table, tmp_path / "a.parquet")
+    lines = ['{"case_id": 20260100123, "text": "快递丢件", "amount": 12.50}', '{"text": "发错货"}']
+    lines.append('{"case_id": 9007199254740993, "text": "乱扣款"}')
+    (tmp_path / "b.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    expected = ["20260100123", "", "9007199254740993"]
+    assert read_table(tmp_path / "a.parquet")["case_id"].tolist() == expected
+    jsonl = read_table(tmp_path / "b.jsonl")
+    assert jsonl["case_id"].tolist() == expected
+    assert jsonl["amount"].tolist() == ["12.50", "", ""]
+
+
+def test_jsonl_with_bom_blank_lines_and_a_json_array(tmp_path: Path):
+    (tmp_path / "a.jsonl").write_text('{"text": "快递丢件"}\n\n{"text": "发错货"}\n', encoding="utf-8-sig")
+    frame = read_table(tmp_path / "a.jsonl")
+    assert frame["text"].tolist() == ["快递丢件", "发错货"]
+    assert frame["_row"].tolist() == [1, 3], "a JSON Lines row is its line"
+    (tmp_path / "b.json").write_text('[{"text": "快递丢件"},\n {"text": "发错货"}]', encoding="utf-8")
+    assert read_table(tmp_path / "b.json")["text"].tolist() == ["快递丢件", "发错货"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"text": "a"}\n{"text": "b",}\n', "line 2 is not valid JSON"),
+        (b'{"text": "a"}\n["b"]\n', "line 2 is not a JSON object"),
+        (b'{"text": "a"}\n{"text": "\xff"}\n', "line 2 is not UTF-8"),
+        (b"\n\n", "holds no JSON records"),
+    ],
+)
+def test_bad_jsonl_names_the_line(tmp_path: Path, content: bytes, message: str):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as caught:
+        read_table(path)
+    assert caught.value.file == str(path)
