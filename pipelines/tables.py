@@ -107,6 +107,19 @@ def _utf16(sample: bytes) -> str | None:
     return "utf-16-le" if odd > even else "utf-16-be"
 
 
+def _separator(path: Path, encoding: str) -> str:
+    """Tab for ``.tsv``, comma for ``.csv``; for ``.txt`` whichever the header line holds more of.
+
+    Excel's "Unicode Text" export is a tab-separated ``.txt``; other tools write comma-separated ones.
+    """
+    suffix = path.suffix.lower()
+    if suffix != ".txt":
+        return "\t" if suffix == ".tsv" else ","
+    with path.open("rb") as fh:
+        header = fh.read(_UTF16_SAMPLE).decode(encoding, errors="replace").split("\n", 1)[0]
+    return "\t" if header.count("\t") > header.count(",") else ","
+
+
 def _csv_record(prefix: str) -> int:
     """The spreadsheet row (header = 1) in which the text after ``prefix`` falls; quoted line breaks count
     as part of their cell, as Excel counts them."""
@@ -120,7 +133,7 @@ def read_csv(path: Path) -> pd.DataFrame:
         raise InputError(path, "the file is empty")
     encoding = detect_encoding(raw, path)
     log.info("%s: read as %s", path, encoding)
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    sep = _separator(path, encoding)
     text = raw.decode(encoding).replace("\x00", "")
     return pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False)
 
@@ -273,7 +286,7 @@ def _csv_chunks(path: Path, rows: int) -> Iterator[Chunk]:
     encoding = sniff_encoding(path)
     log.info("%s: read as %s", path, encoding)
     size = path.stat().st_size
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    sep = _separator(path, encoding)
     with path.open("rb") as raw:
         stream: Any = raw
         if encoding.startswith("utf-16"):

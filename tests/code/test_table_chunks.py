@@ -96,3 +96,12 @@ def test_xlsx_blank_rows_keep_their_place(tmp_path: Path):
     for frame in (_chunked(path, 2), read_table(path)):
         assert frame["投诉内容"].tolist() == ["快递丢件", "", "", "商家发错货"]
         assert frame["_row"].tolist() == [3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(("sep", "encoding"), [("\t", "utf-16"), (",", "utf-8")])
+def test_txt_is_read_with_the_separator_its_header_uses(tmp_path: Path, sep: str, encoding: str):
+    """Excel's "Unicode Text" export is a tab-separated UTF-16 .txt; other tools write comma-separated .txt."""
+    path = tmp_path / "export.txt"
+    ROWS.to_csv(path, index=False, sep=sep, encoding=encoding)
+    for frame in (_chunked(path, 3), read_table(path)):
+        assert frame["投诉内容"].tolist() == ROWS["投诉内容"].tolist()
