@@ -230,6 +230,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _output_mode(path: Path) -> int:
+    """The permissions a result gets: those of the file it replaces, else what a new file gets (0666 minus
+    the umask). ``mkstemp`` creates 0600, which would hide results from colleagues sharing the folder."""
+    if path.is_file():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def atomic_table(path: str | Path) -> Iterator[TableWriter]:
     """A writer for ``path`` in the format its extension names; the file appears only if the block succeeds.
@@ -246,6 +256,7 @@ def atomic_table(path: str | Path) -> Iterator[TableWriter]:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
+    tmp.chmod(_output_mode(path))
     try:
         sink = _SINKS[suffix](tmp)
         try:

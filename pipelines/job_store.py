@@ -24,6 +24,7 @@ from pipelines.config import SCORING_EXPERIMENT
 from pipelines.forks import can_fork, finished, process_pool
 from pipelines.registry import download_model, read_mlmodel
 from pipelines.scoring_model import ModelIdentity, identify
+from pipelines.tables import InputError
 from pipelines.tracking import experiment_id, use_store
 
 if TYPE_CHECKING:
@@ -72,6 +73,10 @@ def find_folder(model_uri: str) -> FoundModel | None:
     local_dir = Path(model_uri)
     if not local_dir.is_dir():
         return None
+    if not (local_dir / "MLmodel").is_file():
+        raise InputError(
+            local_dir, "not a model folder (no MLmodel file); give a folder MLflow saved or models:/NAME@ALIAS"
+        )
     mlmodel = read_mlmodel(local_dir)
     return FoundModel(local_dir, mlmodel, identify(model_uri, mlmodel))
 

@@ -145,12 +145,21 @@ def default_output(path: Path) -> Path:
 
 
 def output_paths(source: Path, files: list[Path], output: Path | None) -> list[Path]:
-    """One output per input file: the given file, or for a folder one file per input inside the output folder."""
+    """One output per input file: the given file, or for a folder one file per input inside the output folder.
+
+    Checked before any scoring, so that a job never scores for minutes and then cannot write: two inputs of
+    a folder that would share an output (``a.csv`` and ``a.txt``) are named in full (``a.csv.scored.csv``).
+    """
     if source.is_dir():
         folder = output or default_output(source)
         if folder.suffix.lower() in OUTPUT_SUFFIXES:
             raise InputError(source, f"the input is a folder, so the output must be a folder too (got '{folder}')")
-        outputs = [folder / default_output(f).name for f in files]
+        defaults = [default_output(f) for f in files]
+        names = [d.name for d in defaults]
+        outputs = [
+            folder / (f"{f.name}.scored{d.suffix}" if names.count(d.name) > 1 else d.name)
+            for f, d in zip(files, defaults, strict=True)
+        ]
     else:
         outputs = [output or default_output(source)]
     for path, out in zip(files, outputs, strict=True):
@@ -158,6 +167,10 @@ def output_paths(source: Path, files: list[Path], output: Path | None) -> list[P
             raise InputError(out, f"cannot write '{out.suffix}' files; use one of {', '.join(OUTPUT_SUFFIXES)}")
         if out.resolve() == path.resolve():
             raise InputError(path, "the output would overwrite the input; name another output")
+        if out.is_dir():
+            raise InputError(out, "the output is a folder; name a file (or give a folder as input)")
+        if blocking := next((p for p in out.parents if p.exists() and not p.is_dir()), None):
+            raise InputError(out, f"cannot create the output: '{blocking}' is a file, not a folder")
     return outputs
 
 
@@ -502,6 +515,8 @@ def frame_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarr
     the same). A case's scores depend on its text alone, so this changes no output, only the work.
     """
     texts, case_of_row, row_error = (chat_cases if cols.role is not None else single_cases)(frame, cols)
+    damaged = undecodable_columns(frame, cols.text)
+    row_error = np.where(row_error == "", damaged, row_error)
     codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
     if len(distinct) == len(texts):
         return texts, case_of_row, row_error
@@ -566,6 +581,20 @@ def scores_frame(
     summary.failures.update(error[~scored].tolist())
     summary.parties.update(party[scored].tolist())
     return result
+
+
+def undecodable_columns(frame: pd.DataFrame, text_col: str) -> np.ndarray:
+    """Per row, ``undecodable bytes in column '…'`` naming the first column besides the text that holds bytes
+    the file's encoding could not decode (read as U+FFFD), else "".
+
+    Such a row's case id or other fields are no longer what the export holds, so its scores could not be
+    matched back to the case: it is marked, as a damaged text is.
+    """
+    error = np.full(len(frame), "", dtype=object)
+    for column in reversed([c for c in frame.columns if c not in (text_col, FILE_COL, ROW_COL)]):
+        hit = frame[column].astype(str).str.contains("\ufffd", regex=False).to_numpy(dtype=bool)
+        error[hit] = f"{UNDECODABLE} in column '{column}'"
+    return error
 
 
 def single_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarray, np.ndarray]:

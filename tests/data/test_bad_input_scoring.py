@@ -8,6 +8,7 @@ still scored and written, and the bad ones are named in the error at the end (ex
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -104,6 +105,10 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...] | Scored]] = {
     "truncated Parquet": (lambda d: _truncated(d, ".parquet"), ("a.parquet", "Parquet")),
     "truncated XLSX": (lambda d: _truncated(d, ".xlsx"), ("a.xlsx", "XLSX")),
 }
+CASES["undecodable bytes in the id column"] = (
+    lambda d: write(d / "a.csv", csv_text().encode() + b"0\xff4,\xe5\xbf\xab,x\n"),
+    ([*TEXTS, "快"], {3: f"{UNDECODABLE} in column 'case_id'"}),
+)
 CASES["mixed UTF-8 and GBK rows"] = (CASES["mixed UTF-8 and GBK rows"][0], ([*TEXTS, "\ufffd"], {3: UNDECODABLE}))
 
 
@@ -143,3 +148,43 @@ def test_folder_with_one_bad_file_scores_the_good_ones(tmp_path: Path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.scored.csv", "c.scored.csv"]
     assert _output(tmp_path / "out" / "a.scored.csv")["text"].tolist() == TEXTS
     assert _output(tmp_path / "out" / "c.scored.csv")["text"].tolist() == TEXTS[:2]
+
+
+def test_inputs_of_a_folder_that_would_share_an_output_are_named_in_full(tmp_path: Path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    write(exports / "a.csv", csv_text())
+    write(exports / "a.txt", csv_text(GOOD[:2]))
+    score(exports, tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.csv.scored.csv", "a.txt.scored.csv"]
+    assert _output(tmp_path / "out" / "a.txt.scored.csv")["text"].tolist() == TEXTS[:2]
+
+
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_an_output_that_cannot_be_written_stops_before_scoring(tmp_path: Path, where: str):
+    path = write(tmp_path / "a.csv", csv_text())
+    (tmp_path / "taken.csv").mkdir()
+    output = tmp_path / "taken.csv" if where == "a folder" else path / "out.csv"
+    with pytest.raises(InputError, match="folder") as err:
+        score(path, output)
+    assert str(output) in str(err.value)
+
+
+def test_a_folder_without_a_model_is_an_input_error(tmp_path: Path):
+    path = write(tmp_path / "a.csv", csv_text())
+    with pytest.raises(InputError, match="MLmodel"):
+        score(path, model_uri=str(tmp_path))
+
+
+def test_results_get_the_permissions_of_a_new_file(tmp_path: Path):
+    """``mkstemp`` makes 0600 files: colleagues sharing the folder could not read the results."""
+    path = write(tmp_path / "a.csv", csv_text())
+    old = os.umask(0o022)
+    try:
+        score(path, tmp_path / "new.csv")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o644
+    (tmp_path / "new.csv").chmod(0o664)
+    score(path, tmp_path / "new.csv")
+    assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o664, "a replaced result keeps its permissions"
