@@ -52,7 +52,7 @@ train-real: $(ENCODER) ## Train and register the real-text model from REAL/gold/
 evaluate-real: $(ENCODER) ## Cross-validate model and baselines on REAL/gold/dev.csv (fold seeds SEEDS, default 0 1 2; SHARES="0.25 0.5" adds a learning curve)
 	$(BIN)/liability evaluate-real --real "$(REAL)" $(foreach seed,$(SEEDS),--seed $(seed)) $(foreach share,$(SHARES),--share $(share))
 
-evaluate: $(STAMP) ## Evaluate candidate and champion on the held-out split (GOLD=labeled file to add it)
+evaluate: $(STAMP) ## Evaluate candidate and champion on the held-out split (GOLD=labeled file to add it; needed for a model fit on every case)
 	$(BIN)/liability evaluate $(if $(GOLD),--gold "$(GOLD)")
 
 promote: $(STAMP) ## Make the candidate champion if it beats the champion (FORCE=1 to override, recorded)

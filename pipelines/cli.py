@@ -19,7 +19,7 @@ from pipelines.tables import InputError
 from pipelines.tracking import StoreUnavailableError, quiet_libraries
 
 app = typer.Typer(
-    help="Predict who is responsible for a Chinese e-commerce dispute: merchant, platform, consumer or logistics.",
+    help="Predict who is responsible for a Chinese e-commerce dispute: merchant, platform, consumer, logistics or none.",
     no_args_is_help=True,
     add_completion=False,
 )

@@ -1,8 +1,8 @@
 """The model registry: registering versions under aliases, and loading models without running foreign code.
 
-MLflow 3.17 refuses to deserialize any scikit-learn model unless ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``
-is set, because a model's own MLmodel file names the types skops will trust. So this module checks that
-file first — skops format, and no trusted type beyond the project's own functions — and only then allows
+MLflow refuses to deserialize any scikit-learn model when ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` is false
+(its default in 3.17.2 is true, but a site may turn it off), because a model's own MLmodel file names the
+types skops will trust. So this module checks that file first — skops format, and no trusted type beyond the project's own functions — and only then allows
 deserialization, for that one load.
 """
 
