@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import glob
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -33,6 +34,10 @@ from pipelines.text import is_missing
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Rows one worksheet can hold (header included).
 XLSX_MAX_ROWS = 1_048_576
+#: Characters one Excel cell can hold; openpyxl cuts longer texts without a word.
+XLSX_MAX_CHARS = 32_767
+
+log = logging.getLogger(__name__)
 
 
 def neutralize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -118,6 +123,7 @@ class _XlsxSink:
         self._path, self._book = path, Workbook(write_only=True)
         self._sheet = self._book.create_sheet("scored")
         self._rows = 0
+        self._cut: list[tuple[int, str]] = []  # (sheet row, column) of each text longer than a cell holds
 
     def write(self, frame: pd.DataFrame) -> None:
         if self._rows == 0:
@@ -126,11 +132,33 @@ class _XlsxSink:
         self._rows += len(frame)
         if self._rows > XLSX_MAX_ROWS:
             raise OverflowError(f"more than {XLSX_MAX_ROWS - 1} rows do not fit in one sheet; write .csv or .parquet")
-        for row in neutralize(frame).itertuples(index=False):
-            self._sheet.append([_xlsx_value(v) for v in row])
+        first_row = self._rows - len(frame) + 1
+        for offset, row in enumerate(neutralize(frame).itertuples(index=False)):
+            cells = [_xlsx_value(v) for v in row]
+            if any(isinstance(v, str) and len(v) > XLSX_MAX_CHARS for v in cells):
+                self._cut.extend(
+                    (first_row + offset, str(frame.columns[i]))
+                    for i, v in enumerate(cells)
+                    if isinstance(v, str) and len(v) > XLSX_MAX_CHARS
+                )
+            self._sheet.append(cells)
 
     def close(self) -> None:
         self._book.save(self._path)
+
+    def report(self, shown: Path) -> None:
+        """Warn about the texts that were cut to fit a cell, naming the result as the user knows it."""
+        if self._cut:
+            row, column = min(self._cut)
+            log.warning(
+                "%s: %d cell(s) longer than Excel's %d characters were cut, the first in row %d, column '%s'; "
+                "write .csv or .parquet to keep them whole",
+                shown,
+                len(self._cut),
+                XLSX_MAX_CHARS,
+                row,
+                column,
+            )
 
 
 def _xlsx_value(value: object) -> object:
@@ -266,5 +294,7 @@ def atomic_table(path: str | Path) -> Iterator[TableWriter]:
         finally:
             sink.close()
         os.replace(tmp, path)
+        if isinstance(sink, _XlsxSink):
+            sink.report(path)
     finally:
         tmp.unlink(missing_ok=True)

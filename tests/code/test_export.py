@@ -52,6 +52,18 @@ def test_xlsx_cells_are_text_not_formulas(tmp_path: Path):
     assert sheet.cell(row=2, column=3).value is True
 
 
+def test_xlsx_says_which_texts_it_had_to_cut(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    """An Excel cell holds 32,767 characters and openpyxl cuts longer texts silently."""
+    path = tmp_path / "out.xlsx"
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "text": ["短", "长" * 40_000, "长" * 33_000]})
+    with atomic_table(path) as writer:
+        writer.write(frame.iloc[:1])
+        writer.write(frame.iloc[1:])
+    assert len(openpyxl.load_workbook(path).active.cell(row=3, column=2).value) == 32_767
+    cut = "2 cell(s) longer than Excel's 32767 characters were cut, the first in row 3, column 'text'"
+    assert f"{path}: {cut}" in caplog.text, "named as the result, not its temporary file"
+
+
 def test_parquet_keeps_types_and_values_across_chunks(tmp_path: Path):
     path = tmp_path / "out.parquet"
     first = pd.DataFrame({"party": [None, None], "p": [0.5, float("nan")], "flag": [True, False]})
