@@ -2,8 +2,8 @@
 
 MLflow refuses to deserialize any scikit-learn model when ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` is false
 (its default in 3.17.2 is true, but a site may turn it off), because a model's own MLmodel file names the
-types skops will trust. So this module checks that file first — skops format, and no trusted type beyond the project's own functions — and only then allows
-deserialization, for that one load.
+types skops will trust. So this module checks that file first — skops format, and no trusted type beyond
+the project's own functions — and only then allows deserialization, for that one load.
 """
 
 from __future__ import annotations
