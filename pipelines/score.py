@@ -593,8 +593,13 @@ def undecodable_columns(frame: pd.DataFrame, text_col: str) -> np.ndarray:
     error = np.full(len(frame), "", dtype=object)
     for column in reversed([c for c in frame.columns if c not in (text_col, FILE_COL, ROW_COL)]):
         hit = frame[column].astype(str).str.contains("\ufffd", regex=False).to_numpy(dtype=bool)
-        error[hit] = f"{UNDECODABLE} in column '{column}'"
+        error[hit] = undecodable_in(column)
     return error
+
+
+def undecodable_in(column: str) -> str:
+    """The ``score_error`` of a row whose cell in ``column`` (not the text) holds undecodable bytes."""
+    return f"{UNDECODABLE} in column '{column}'"
 
 
 def single_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from functools import reduce
 from pathlib import Path
 
 import mlflow
@@ -26,14 +27,14 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipelines.cases import find_columns
+from pipelines.cases import Columns, find_columns
 from pipelines.config import CHAMPION_URI, ZH_NAMES
 from pipelines.export import FORMULA_STARTS
 from pipelines.job_store import log_job
 from pipelines.registry import ALLOW_ENV, check_model_safe, download_model, read_mlmodel
-from pipelines.score import EMPTY_TEXT, UNDECODABLE, ScoreSummary
+from pipelines.score import EMPTY_TEXT, UNDECODABLE, ScoreSummary, undecodable_in
 from pipelines.scoring_model import identify
-from pipelines.tables import InputError, sniff_encoding, table_files
+from pipelines.tables import InputError, parquet_file, sniff_encoding, table_files
 from pipelines.tracking import use_store
 
 #: Columns appended to each row, in order.
@@ -61,19 +62,48 @@ def spark_session(master: str) -> SparkSession:
     )
 
 
-def read_input(spark: SparkSession, files: list[Path]) -> DataFrame:
-    """The files as one Spark DataFrame of strings; CSV encoding detected on the first file, as the local engine does."""
-    suffix = files[0].suffix.lower()
-    if suffix == ".parquet":
-        frame = spark.read.parquet(*map(str, files))
+def read_input(
+    spark: SparkSession, files: list[Path], id_col: str | None, text_col: str | None
+) -> tuple[DataFrame, Columns]:
+    """The files as one Spark DataFrame of strings and its case id and text columns.
+
+    Each file is read on its own, as the local engine reads it: a CSV's encoding is detected per file, and
+    columns are matched by name across files (a column one file lacks is empty in its rows), never by
+    position. The files must name their case id and text columns alike, since they become one table.
+    """
+    frames, found = [], []
+    for path in files:
+        frame = _read_file(spark, path)
+        try:
+            cols = find_columns(pd.DataFrame(columns=frame.columns), id_col=id_col, text_col=text_col, need_label=False)
+        except InputError as exc:
+            raise InputError(path, exc.message, exc.row, exc.column) from None
+        if cols.role is not None:
+            raise InputError(path, "chats as one row per turn are scored by the local engine (--engine local)")
+        if found and (cols.case_id, cols.text) != (found[0].case_id, found[0].text):
+            raise InputError(
+                path,
+                f"its case id and text columns are {cols.case_id!r}, {cols.text!r} where {files[0].name} has "
+                f"{found[0].case_id!r}, {found[0].text!r}; the Spark engine writes one table, so give the files "
+                "the same headers (or score them with --engine local)",
+            )
+        frames.append(frame)
+        found.append(cols)
+    return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames), found[0]
+
+
+def _read_file(spark: SparkSession, path: Path) -> DataFrame:
+    """One CSV or Parquet file as strings, its header cleaned as the local reader cleans it."""
+    if path.suffix.lower() == ".parquet":
+        frame = spark.read.parquet(str(path))
         return frame.select([F.col(f"`{c}`").cast("string").alias(c) for c in frame.columns])
-    encoding = sniff_encoding(files[0])
+    encoding = sniff_encoding(path)
     frame = (
         spark.read.option("header", True)
         .option("multiLine", True)  # quoted line breaks inside chat texts
         .option("escape", '"')  # RFC 4180 doubled quotes, as pandas and Excel write them
         .option("encoding", _JAVA_ENCODINGS.get(encoding, encoding))
-        .csv(list(map(str, files)))
+        .csv(str(path))
     )
     return frame.toDF(*(c.lstrip("\ufeff").strip() for c in frame.columns))
 
@@ -98,16 +128,18 @@ def score_spark(
         )
     if output.suffix.lower() not in SPARK_SUFFIXES:
         raise InputError(output, "the Spark engine writes .csv or .parquet (a folder of part files)")
+    for path in files:  # refused here in a second, not minutes later deep inside a Spark job
+        if not path.is_file():
+            raise InputError(path, "no such file or directory")
+        if path.suffix.lower() == ".parquet":
+            parquet_file(path).close()
     client = use_store()
     with tempfile.TemporaryDirectory() as tmp:
         local_dir = download_model(model_uri, Path(tmp))
         check_model_safe(local_dir)
         identity = identify(model_uri, read_mlmodel(local_dir), client)
         spark = spark_session(master)
-        frame = read_input(spark, files)
-        cols = find_columns(pd.DataFrame(columns=frame.columns), id_col=id_col, text_col=text_col, need_label=False)
-        if cols.role is not None:
-            raise InputError(source, "chats as one row per turn are scored by the local engine (--engine local)")
+        frame, cols = read_input(spark, files, id_col, text_col)
         # The model file was checked above, so the executors may deserialize it.
         predict = mlflow.pyfunc.spark_udf(
             spark, str(local_dir), result_type="string", env_manager="local", extra_env={ALLOW_ENV: "true"}
@@ -133,7 +165,12 @@ def _with_scores(frame: DataFrame, text_col: str, predict, name: str, version: s
     clashing = [c for c in frame.columns if c in SPARK_COLUMNS]
     frame = frame.toDF(*(f"{c}_input" if c in clashing else c for c in frame.columns))
     text = F.col(f"`{text_col}`")
-    error = F.when(F.instr(text, "\ufffd") > 0, UNDECODABLE).when(text.isNull() | (F.trim(text) == ""), EMPTY_TEXT)
+    # The first reason that holds, in the local engine's order: a damaged cell besides the text, then the text.
+    reasons = [(F.instr(F.col(f"`{c}`"), "\ufffd") > 0, undecodable_in(c)) for c in frame.columns if c != text_col]
+    reasons += [(F.instr(text, "\ufffd") > 0, UNDECODABLE), (text.isNull() | (F.trim(text) == ""), EMPTY_TEXT)]
+    error = F.when(*reasons[0])
+    for condition, reason in reasons[1:]:
+        error = error.when(condition, reason)
     zh = F.create_map(*(F.lit(v) for pair in ZH_NAMES.items() for v in pair))
     return (
         frame.withColumn("score_error", error)
@@ -167,7 +204,15 @@ def _write_atomically(frame: DataFrame, output: Path) -> None:
     tmp = output.parent / f".{output.name}.{uuid.uuid4().hex}.tmp"
     try:
         if output.suffix.lower() == ".csv":
-            _neutralized(frame).write.option("header", True).option("escape", '"').csv(str(tmp))
+            (
+                _neutralized(frame)
+                .write.option("header", True)
+                .option("escape", '"')
+                # Spark's CSV writer trims cells by default: input columns must come out as they went in.
+                .option("ignoreLeadingWhiteSpace", False)
+                .option("ignoreTrailingWhiteSpace", False)
+                .csv(str(tmp))
+            )
         else:
             frame.write.parquet(str(tmp))
         if output.is_dir():

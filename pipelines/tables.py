@@ -159,11 +159,8 @@ def read_jsonl(path: Path) -> pd.DataFrame:
 
 def read_parquet(path: Path) -> pd.DataFrame:
     """Read a Parquet file; a truncated file is an input error, not a crash."""
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
-        raise InputError(path, f"not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
-    return _as_strings(table.to_pandas(integer_object_nulls=True))
+    with parquet_file(path) as parquet:
+        return _as_strings(parquet.read().to_pandas(integer_object_nulls=True))
 
 
 def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
@@ -363,12 +360,17 @@ def _records_frame(records: list[dict[str, Any]], lines: Sequence[int]) -> pd.Da
     return _as_strings(pd.DataFrame.from_records(records)).assign(**{ROW_COL: list(lines)})
 
 
-def _parquet_chunks(path: Path, rows: int) -> Iterator[Chunk]:
-    """Parquet in record batches, never the whole file in memory."""
+def parquet_file(path: Path) -> pq.ParquetFile:
+    """A Parquet file opened for reading; a damaged one is an input error, not a crash."""
     try:
-        parquet = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
         raise InputError(path, f"not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
+
+
+def _parquet_chunks(path: Path, rows: int) -> Iterator[Chunk]:
+    """Parquet in record batches, never the whole file in memory."""
+    parquet = parquet_file(path)
     total, done = parquet.metadata.num_rows or 1, 0
     with parquet:
         for batch in parquet.iter_batches(batch_size=rows):

@@ -18,6 +18,7 @@ from pipelines import score as score_module
 from pipelines.cli import app
 from pipelines.config import DEMO_FILE, MODEL_NAME, SCORING_EXPERIMENT
 from pipelines.score import score, score_columns
+from pipelines.tables import InputError
 from pipelines.train import TrainResult, train
 
 pytestmark = pytest.mark.slow
@@ -198,14 +199,30 @@ def test_cli_scores_and_reports_whole_file_problems(trained: TrainResult, tmp_pa
 def test_spark_engine_predicts_what_the_local_scorer_predicts(
     trained: TrainResult, export: pd.DataFrame, tmp_path: Path
 ):
+    """A folder whose files differ in encoding and column order, as exports do: Spark must match columns by
+    name and detect each file's encoding, keep cells as they were (its CSV writer trims them by default),
+    and mark what the local engine marks."""
     pytest.importorskip("pyspark")
     from pipelines.spark_score import score_spark
 
-    path = tmp_path / "export.csv"
-    export.to_csv(path, index=False, encoding="gb18030")  # GBK's superset: demo texts hold emoji
-    local = _read(Path(score(path, tmp_path / "local.csv").outputs[0]))
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    export.iloc[:30].to_csv(folder / "a.csv", index=False, encoding="gb18030")  # GBK's superset: emoji
+    damaged = pd.DataFrame({"工单号": ["R1"], "投诉内容": ["丢件"], "备注": ["DAMAGED"]})
+    rest = pd.concat([export.iloc[30:], damaged], ignore_index=True).fillna("")
+    rest.loc[0, "投诉内容"] = "  快递丢件，前后有空格  "
+    csv = rest[list(reversed(rest.columns))].to_csv(index=False).encode()
+    (folder / "b.csv").write_bytes(csv.replace(b"DAMAGED", b"\xff"))  # one byte UTF-8 cannot decode
+    outputs = score(folder, tmp_path / "local").outputs
+    local = pd.concat([_read(Path(o)) for o in outputs], ignore_index=True)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a.csv").write_text("case_id,text\n1,快递丢件\n", encoding="utf-8")
+    (mixed / "b.csv").write_text("id,投诉内容\n2,商家发错货\n", encoding="utf-8")
     try:
-        summary = score_spark(path, tmp_path / "spark.csv", master="local[2]")
+        summary = score_spark(folder, tmp_path / "spark.csv", master="local[2]")
+        with pytest.raises(InputError, match=r"b\.csv: its case id and text columns are 'id', '投诉内容'"):
+            score_spark(mixed, tmp_path / "mixed.csv", master="local[2]")
     finally:
         from pyspark.sql import SparkSession
 
@@ -214,10 +231,12 @@ def test_spark_engine_predicts_what_the_local_scorer_predicts(
     parts = sorted((tmp_path / "spark.csv").glob("part-*.csv"))
     spark = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in parts], ignore_index=True)
 
-    assert summary.rows_read == len(export) and summary.failures == {"empty text": 1}
+    assert summary.rows_read == len(export) + 1 == len(local)
+    assert summary.failures == {"empty text": 1, "undecodable bytes in column '备注'": 1}
     merged = local.merge(spark, on="工单号", suffixes=("_local", "_spark"), validate="one_to_one")
-    assert len(merged) == len(export)
+    assert len(merged) == len(local)
     assert (merged["party_local"] == merged["party_spark"]).all()
     assert (merged["score_error_local"] == merged["score_error_spark"]).all()
+    assert (merged["投诉内容_local"] == merged["投诉内容_spark"]).all(), "cells come out as they went in"
     assert merged.set_index("工单号").loc["E3", "投诉内容_spark"].startswith("'-")
     assert os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION") is None, "the driver's environment is untouched"
