@@ -434,24 +434,13 @@ def _excel_chunks(path: Path, sheet: str | int | None, rows: int) -> Iterator[Ch
             columns = _header(header[1])
             batch: list[list[str]] = []
             numbers: list[int] = []
-            previous = header[0]
-            for number, row in chain([first] if first is not None else [], lines):
-                for blank in range(previous + 1, number):
-                    batch.append([""] * len(columns))
-                    numbers.append(blank)
-                cells = [_cell_text(v) for v in row[: len(columns)]]
-                batch.append(cells + [""] * (len(columns) - len(cells)))
+            data = chain([first] if first is not None else [], lines)
+            for number, cells in _sheet_rows(data, header[0], len(columns)):
+                batch.append(cells)
                 numbers.append(number)
-                previous = number
-                if len(batch) >= rows:
-                    progress = min(number / declared, 1.0) if declared else 0.0
-                    for start in range(0, len(batch) - rows + 1, rows):
-                        yield (
-                            _sheet_frame(batch[start : start + rows], numbers[start : start + rows], columns),
-                            progress,
-                        )
-                    kept = len(batch) - len(batch) % rows
-                    batch, numbers = batch[kept:], numbers[kept:]
+                if len(batch) == rows:
+                    yield _sheet_frame(batch, numbers, columns), min(number / declared, 1.0) if declared else 0.0
+                    batch, numbers = [], []
             yield _sheet_frame(batch, numbers, columns), 1.0
             return
         raise InputError(path, "every sheet of the workbook is empty")
@@ -459,7 +448,22 @@ def _excel_chunks(path: Path, sheet: str | int | None, rows: int) -> Iterator[Ch
         book.close()
 
 
+def _sheet_rows(
+    lines: Iterator[tuple[int, tuple[Any, ...]]], header_row: int, width: int
+) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows below the header as ``width`` texts with their row numbers, the blank rows between
+    them included as empty rows (the blank rows after the last one never reach here)."""
+    previous = header_row
+    for number, row in lines:
+        for blank in range(previous + 1, number):
+            yield blank, [""] * width
+        cells = [_cell_text(v) for v in row[:width]]
+        yield number, cells + [""] * (width - len(cells))
+        previous = number
+
+
 def _blank(row: tuple[Any, ...]) -> bool:
+    """A sheet row with no value in any cell."""
     return all(v in (None, "") for v in row)
 
 
