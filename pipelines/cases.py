@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
 from pipelines.config import AGENT_MARK, BUYER_MARK, PARTY_CODES
-from pipelines.tables import FILE_COL, ROW_COL, InputError
+from pipelines.tables import FILE_COL, ROW_COL, InputError, read_table, table_files
 
 #: Header aliases, compared after stripping and lower-casing. The first match in the table wins.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -325,3 +326,35 @@ def _secondary(cases: pd.DataFrame, column: str, allow_labels: Iterable[str]) ->
     """The secondary labels as codes, "" where a case has none or repeats its own label."""
     secondary = normalize_labels(cases["secondary"], cases, column, allow_labels, optional=True)
     return secondary.where(secondary != cases["label"], "")
+
+
+def read_cases(
+    path: str | Path,
+    *,
+    need_label: bool,
+    sheet: str | None = None,
+    id_col: str | None = None,
+    text_col: str | None = None,
+    label_col: str | None = None,
+    allow_labels: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Validated cases of a file, or of every table file in a folder, each file read on its own terms.
+
+    A folder may mix exports with different accepted headers (``text`` here, ``投诉内容`` there) and chats as
+    one row per turn beside whole texts: each file's columns are found and turned into cases before the
+    files are joined, never matched by name across files. Columns a file lacks are empty in its rows.
+    """
+    parts = [
+        to_cases(
+            read_table(file, sheet),
+            need_label=need_label,
+            id_col=id_col,
+            text_col=text_col,
+            label_col=label_col,
+            allow_labels=allow_labels,
+        )
+        for file in table_files(path)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return validate(pd.concat(parts, ignore_index=True).fillna(""), labeled=need_label)

@@ -120,6 +120,7 @@ class FewLabelFit:
     lf_table: pd.DataFrame | None = None
     sources: tuple[str, ...] = ()
     unlabeled_texts: int = 0
+    pool_texts: int = 0  # the unlabeled texts left once the labeled ones are taken out
 
 
 def top_per_class(labels: np.ndarray, confidence: np.ndarray, threshold: float, per_class: int) -> np.ndarray:
@@ -200,6 +201,12 @@ def mean_proba(models: Sequence[tuple[Any, sp.spmatrix]], classes: np.ndarray) -
     return total / len(models)
 
 
+def _spaceless(text: str) -> str:
+    """A text without its whitespace: the key that finds a labeled case in the pool, where the same chat may
+    come from turn rows (each turn stripped) while the labeled export kept a trailing space."""
+    return "".join(text.split())
+
+
 def fit_few_label(
     texts: Sequence[str],
     labels: Sequence[str],
@@ -219,8 +226,10 @@ def fit_few_label(
     if settings.vector_weight > 0:
         word_encoder()  # a missing encoder stops the training now, not after minutes of fitting
     texts, y = list(texts), np.asarray(labels, dtype=object)
-    seen = set(texts)
-    pool = [t for t in dict.fromkeys(unlabeled) if t not in seen]
+    seen = {_spaceless(t) for t in texts}
+    pool = [t for t in dict.fromkeys(unlabeled) if _spaceless(t) not in seen]
+    if unlabeled and not pool:
+        log.warning("every unlabeled text is also a labeled case: no pseudo-labeled rows, only the labeled fit")
 
     model = build_pipeline(params)
     features, clf = model.named_steps["select"], model.named_steps["clf"]
@@ -241,7 +250,10 @@ def fit_few_label(
 
     uses_pool = settings.weak_weight > 0 or settings.self_weight > 0 or settings.teacher_weight > 0
     x_pool = features.transform(_frame(pool)) if pool and uses_pool else None
-    teaching = x_pool is not None and settings.teacher_weight > 0 and bool(settings.teacher_genres)
+    # The cue model and the vector model are fitted on labeled (and demo) rows: the fitted model has the same
+    # parts whether or not pool texts are left to teach, so what cross-validation measured is what is registered.
+    cues = settings.teacher_weight > 0 and bool(settings.teacher_genres)
+    teaching = cues and x_pool is not None
     pool_votes = apply_lfs(pool) if x_pool is not None and (settings.weak_weight > 0 or teaching) else None
     if x_pool is not None and settings.weak_weight > 0:
         label_model = LabelModel().fit(votes, y)
@@ -270,9 +282,7 @@ def fit_few_label(
         add("secondary", x_labeled[rows], second[rows], settings.secondary_weight)
 
     clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
-    if teaching:
-        genres = np.array([genre_of(text) for text in clean_texts(pool)])
-        rows = np.flatnonzero(np.isin(genres, settings.teacher_genres))
+    if cues:
         scale = settings.teacher_lf_scale
         lf_x, lf_y, lf_w = [_with_lfs(x_labeled, votes, scale)], [y], [np.ones(len(y))]
         if demo_block is not None:
@@ -280,18 +290,21 @@ def fit_few_label(
             lf_y.append(demo_block[1])
             lf_w.append(demo_block[2])
         lf_model = clone(clf).fit(sp.vstack(lf_x).tocsr(), np.concatenate(lf_y), sample_weight=np.concatenate(lf_w))
-        classes = np.union1d(clf.classes_, lf_model.classes_)
-        x_rows = x_pool[rows]
-        proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, pool_votes[rows], scale))], classes)
-        add("teacher", x_rows, classes[proba.argmax(axis=1)].astype(object), settings.teacher_weight)
-        clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
+        if teaching:
+            genres = np.array([genre_of(text) for text in clean_texts(pool)])
+            rows = np.flatnonzero(np.isin(genres, settings.teacher_genres))
+            classes = np.union1d(clf.classes_, lf_model.classes_)
+            x_rows = x_pool[rows]
+            proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, pool_votes[rows], scale))], classes)
+            add("teacher", x_rows, classes[proba.argmax(axis=1)].astype(object), settings.teacher_weight)
+            clf.fit(sp.vstack(blocks).tocsr(), np.concatenate(targets), sample_weight=np.concatenate(weights))
         vectors = None
         if settings.vector_weight > 0:
             corpus = texts + pool + (demo_block[3] if demo_block is not None else [])
             vectors = _vector_model(clf, texts, y, corpus, settings)
         _route(model, lf_model, x_labeled.shape[1], settings, vectors)
-    log.info("few-label fit: %d labeled cases, extra rows %s", len(texts), extra)
-    return FewLabelFit(model, extra)
+    log.info("few-label fit: %d labeled cases, %d pool texts, extra rows %s", len(texts), len(pool), extra)
+    return FewLabelFit(model, extra, pool_texts=len(pool))
 
 
 def fit_for_training(
@@ -310,11 +323,17 @@ def fit_for_training(
     return fit
 
 
+def few_label_params(fit: FewLabelFit) -> dict[str, object]:
+    """The run parameters that say what the few-label fit read (part of what a run compares with the champion's)."""
+    return {
+        "fewlabel.unlabeled": ";".join(fit.sources)[:500],
+        "fewlabel.unlabeled_texts": fit.unlabeled_texts,
+        "fewlabel.pool_texts": fit.pool_texts,
+    }
+
+
 def log_few_label(fit: FewLabelFit) -> None:
-    """Log to the active MLflow run what the few-label fit used: sources, extra rows, the LF table."""
-    mlflow.log_params(
-        {"fewlabel.unlabeled": ";".join(fit.sources)[:500], "fewlabel.unlabeled_texts": fit.unlabeled_texts}
-    )
+    """Log to the active MLflow run what the few-label fit made: extra rows and the LF table."""
     mlflow.log_dict(json.loads(json.dumps(fit.extra_rows, default=int)), "weak/extra_rows.json")
     if fit.lf_table is not None:
         mlflow.log_table(fit.lf_table, "weak/labeling_functions.json")

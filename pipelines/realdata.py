@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.cases import to_cases
+from pipelines.cases import read_cases
 from pipelines.config import AGENT_MARK, BUYER_MARK
-from pipelines.tables import read_tables
 
 GOLD_FILE = Path("gold") / "dev.csv"
 #: Pool files of the dispute domain; waimai (food delivery) is a neighbouring domain and left out.
@@ -78,6 +77,5 @@ def load_unlabeled(paths: Iterable[Path], sheet: str | None = None) -> list[str]
         if root is not None:
             texts.extend(load_pool(root)["text"])
         else:
-            frame = read_tables(path, sheet)
-            texts.extend(to_cases(frame, need_label=False)["text"].astype(str))
+            texts.extend(read_cases(path, need_label=False, sheet=sheet)["text"].astype(str))
     return list(dict.fromkeys(t for t in texts if t.strip()))

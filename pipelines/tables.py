@@ -4,7 +4,7 @@ Every table comes back as strings (no type guessing: a case id like ``00123`` mu
 two bookkeeping columns, ``_file`` and ``_row``, so a later check can name the exact spreadsheet row a
 person would look at (header = row 1, first data row = row 2; in JSON Lines, the line).
 
-Training reads a table whole (:func:`read_tables`); scoring reads it in chunks (:func:`iter_table_chunks`)
+Training reads a table whole (:func:`read_table`); scoring reads it in chunks (:func:`iter_table_chunks`)
 so that memory stays bounded whatever the file size, and tolerates broken bytes that training refuses.
 """
 
@@ -203,12 +203,6 @@ def table_files(path: str | Path) -> list[Path]:
             raise InputError(path, f"the directory holds no table files ({', '.join(TABLE_SUFFIXES)})")
         return files
     return [path]
-
-
-def read_tables(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read a file, or every table file in a directory, into one frame (columns aligned by name)."""
-    frames = [read_table(p, sheet) for p in table_files(path)]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 # --- chunked reading, for scoring ------------------------------------------------------------------------

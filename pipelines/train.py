@@ -23,18 +23,17 @@ from sklearn.pipeline import Pipeline
 
 from pipelines.baseline import predict_keywords
 from pipelines.card import publish_card
-from pipelines.cases import to_cases
+from pipelines.cases import read_cases
 from pipelines.changes import since_champion
 from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
 from pipelines.cues import RoutedClassifier
 from pipelines.export import write_csv
-from pipelines.fewlabel import FewLabelFit, fit_for_training, log_few_label
+from pipelines.fewlabel import FewLabelFit, few_label_params, fit_for_training, log_few_label
 from pipelines.heldout import write_heldout
 from pipelines.metrics import classification_metrics, macro_f1_bounds, review_threshold
 from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline
 from pipelines.plots import confusion_figure
 from pipelines.registry import register
-from pipelines.tables import read_tables
 from pipelines.text import clean_texts
 from pipelines.tracking import experiment_id, store_lock, use_store
 
@@ -66,9 +65,14 @@ def load_labeled(
     allow_labels: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Read and validate a labeled export (file or directory) into cases."""
-    frame = read_tables(data, sheet)
-    return to_cases(
-        frame, need_label=True, id_col=id_col, text_col=text_col, label_col=label_col, allow_labels=allow_labels
+    return read_cases(
+        data,
+        need_label=True,
+        sheet=sheet,
+        id_col=id_col,
+        text_col=text_col,
+        label_col=label_col,
+        allow_labels=allow_labels,
     )
 
 
@@ -194,16 +198,20 @@ def train(
         store_lock(client.tracking_uri),
         mlflow.start_run(experiment_id=experiment_id(client, EXPERIMENT), run_name=name) as run,
     ):
-        logged = _flat_params(params) | {
-            "data.source": str(data),
-            "data.digest": digest,
-            "data.cases": len(cases),
-            "data.train_cases": len(train_set),
-            "data.test_cases": len(test_set),
-            "split.refit": refit,
-            "split.folds": folds,
-            "data.classes": ",".join(classes),
-        }
+        logged = (
+            _flat_params(params)
+            | {
+                "data.source": str(data),
+                "data.digest": digest,
+                "data.cases": len(cases),
+                "data.train_cases": len(train_set),
+                "data.test_cases": len(test_set),
+                "split.refit": refit,
+                "split.folds": folds,
+                "data.classes": ",".join(classes),
+            }
+            | (few_label_params(few) if few else {})
+        )
         routed = isinstance(model.named_steps["clf"], RoutedClassifier)
         description = (
             f"{_describe(data, cases, params, digest, few is not None, routed, refit)} {since_champion(client, logged)}"

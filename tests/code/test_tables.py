@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.tables import InputError, read_table, read_tables
+from pipelines.tables import InputError, read_table
 
 ROWS = pd.DataFrame(
     {"案件编号": ["001", "002"], "投诉内容": ["快递三天没动，客服也不理", "拍错尺码了"], "责任方": ["物流", "消费者"]}
@@ -37,9 +37,10 @@ def test_xlsx_skips_an_empty_first_sheet(tmp_path: Path):
 def test_jsonl_and_parquet(tmp_path: Path):
     ROWS.to_json(tmp_path / "a.jsonl", orient="records", lines=True, force_ascii=False)
     ROWS.to_parquet(tmp_path / "b.parquet")
-    both = read_tables(tmp_path)
-    assert len(both) == 4
-    assert set(both["_file"]) == {str(tmp_path / "a.jsonl"), str(tmp_path / "b.parquet")}
+    for name in ("a.jsonl", "b.parquet"):
+        frame = read_table(tmp_path / name)
+        assert frame.drop(columns=["_file", "_row"]).equals(ROWS), name
+        assert set(frame["_file"]) == {str(tmp_path / name)}
 
 
 def test_quoted_newlines_and_crlf_stay_in_one_cell(tmp_path: Path):

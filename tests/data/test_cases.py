@@ -1,9 +1,11 @@
 """Schema and contract checks: aliases, chat formats, and errors that name file, row and column."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from pipelines.cases import to_cases
+from pipelines.cases import read_cases, to_cases
 from pipelines.tables import InputError
 
 
@@ -102,3 +104,30 @@ def test_unknown_secondary_label_is_named():
     with pytest.raises(InputError, match=r"export\.csv") as err:
         to_cases(frame, need_label=True)
     assert "row 3, column 'secondary'" in str(err.value) and "maybe" in str(err.value)
+
+
+def test_a_folder_mixes_headers_and_chat_turns(tmp_path: Path):
+    """Each file of a folder is read on its own terms: matched by name across files, one file's
+    ``投诉内容`` would sit beside another's ``text`` and a flat file would be taken for chat turns."""
+    pd.DataFrame({"案件编号": ["a"], "投诉内容": ["快递丢件"], "责任方": ["物流"], "渠道": ["京东"]}).to_csv(
+        tmp_path / "a.csv", index=False, encoding="gbk"
+    )
+    turns = {"case_id": ["c", "c"], "turn": ["1", "2"], "role": ["买家", "客服"], "text": ["发错货了", "抱歉"]}
+    pd.DataFrame(turns | {"label": ["商家", "商家"]}).to_excel(tmp_path / "b.xlsx", index=False)
+    pd.DataFrame({"id": ["d"], "content": ["拍错尺码了"], "label": ["consumer"]}).to_json(
+        tmp_path / "c.jsonl", orient="records", lines=True, force_ascii=False
+    )
+    cases = read_cases(tmp_path, need_label=True)
+    assert cases[["case_id", "text", "label"]].values.tolist() == [
+        ["a", "快递丢件", "logistics"],
+        ["c", "买家：发错货了\n客服：抱歉", "merchant"],
+        ["d", "拍错尺码了", "consumer"],
+    ]
+    assert cases["渠道"].tolist() == ["京东", "", ""], "a column one file lacks is empty in its rows"
+
+
+def test_conflicting_labels_across_the_files_of_a_folder_are_named(tmp_path: Path):
+    pd.DataFrame({"id": ["a"], "text": ["快递丢件"], "label": ["物流"]}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"id": ["a"], "text": ["快递丢件"], "label": ["商家"]}).to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(InputError, match="case id 'a' appears in rows"):
+        read_cases(tmp_path, need_label=True)

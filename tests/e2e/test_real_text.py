@@ -158,6 +158,9 @@ def test_train_with_unlabeled_logs_the_lf_table(mini_real: Path, mlflow_store: s
     extra = json.loads((Path(path) / "extra_rows.json").read_text(encoding="utf-8"))
     assert set(extra) == {"weak", "self", "teacher", "secondary"}  # the pool has a chat and a summary
     assert set(extra["secondary"]) == {"logistics"}  # read from the gold file's secondary column
+    again = train(mini_real / GOLD_FILE, params_file=params, unlabeled=(mini_real / "real",))
+    description = client.get_run(again.run_id).data.tags["mlflow.note.content"]
+    assert f"Same params and data as champion v{result.version}." in description, description
     mlflow.set_tracking_uri(None)
 
 

@@ -120,3 +120,16 @@ def test_vector_model_has_its_share_on_every_genre_but_chats(split):
     x = model.named_steps["select"].transform(test[[TEXT_COLUMN]]).tocsr()
     explainer = Explainer.for_model([vec for _, vec in union.transformer_list], clf)
     assert not pd.Series(explainer.top_terms(x, with_vectors.argmax(axis=1))).str.contains("向量").any()
+
+
+def test_labeled_cases_in_the_pool_are_left_out_and_the_model_keeps_its_parts(split):
+    """A labeled chat may come back among the unlabeled exports as turn rows (each turn stripped): it is the
+    same case, so it must not return with a machine label. With no pool text left, the registered model still
+    has every part that cross-validation measured."""
+    labeled = split[0]
+    same_cases = [f" {text} \n" for text in labeled["text"]]
+    fit = fit_few_label(labeled["text"], labeled["label"], same_cases, load_params())
+    assert fit.pool_texts == 0 and not {"weak", "self", "teacher"} & set(fit.extra_rows)
+    union = fit.model.named_steps["select"].named_transformers_["text"].named_steps["features"]
+    assert [name for name, _ in union.transformer_list] == ["words", "chars", "cues", "vectors"]
+    assert isinstance(fit.model.named_steps["clf"], RoutedClassifier)
