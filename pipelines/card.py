@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +37,46 @@ class MetricsRow:
     cases: int
     metrics: Mapping[str, float]
     run_id: str
+
+
+#: Where a few-label training run logs how many extra rows of each source and class went into the fit.
+EXTRA_ROWS_ARTIFACT = "weak/extra_rows.json"
+#: What each source of extra rows is, for people reading a run or a model card.
+_SOURCES = {
+    "weak": "weak-labeled by the labeling functions",
+    "self": "pseudo-labeled by a first fit",
+    "teacher": "chats and summaries labeled by the first fit with the cue model",
+    "demo": "from the synthetic demo corpus",
+    "secondary": "labeled cases again under their secondary label",
+}
+
+
+def few_label_summary(params: Mapping[str, object], extra_rows: Mapping[str, Mapping[str, int]]) -> str:
+    """What a few-label fit learned from besides the labeled cases, for the run description and the model card.
+
+    ``params`` are the run's (flat) parameters, as logged or as read back from MLflow (where lists are text);
+    runs logged before ``fewlabel.pool_texts`` and ``fewlabel.members`` existed get the sentence without them.
+    """
+    read = f"{int(params['fewlabel.unlabeled_texts']):,} unlabeled texts read"
+    if "fewlabel.pool_texts" in params:
+        read += f", {int(params['fewlabel.pool_texts']):,} of them not labeled cases"
+    rows = "; ".join(f"{sum(extra_rows[k].values()):,} {text}" for k, text in _SOURCES.items() if extra_rows.get(k))
+    members = str(params.get("fewlabel.members", "")).split(",")
+    parts = []
+    if "cues" in members:
+        parts.append("on chats and summaries a logistic regression over the labeling functions' firings is averaged in")
+    if "vectors" in members:
+        skipped = ", ".join(re.findall(r"[a-z]+", str(params.get("fewlabel.vector_skip_genres", ""))))
+        parts.append(
+            f"a logistic regression over pretrained word vectors has {params['fewlabel.vector_weight']} of the say "
+            f"on every genre{f' except {skipped}' if skipped else ''}"
+        )
+    return (
+        f"Few-label training: {read}. Extra weighted rows: {rows or 'none'}."
+        + (f" Besides the text model, {' and '.join(parts)}." if parts else "")
+        + " The unlabeled texts may include the measured cases' texts (never their labels), as an analyst's"
+        " export would."
+    )
 
 
 def _num(value: float | None, fmt: str = ".3f") -> str:
@@ -96,9 +137,14 @@ def _split_line(params: Mapping[str, str]) -> str:
 
 
 def render_card(
-    version: ModelVersion, params: Mapping[str, str], labels: Mapping[str, int], rows: Sequence[MetricsRow]
+    version: ModelVersion,
+    params: Mapping[str, str],
+    labels: Mapping[str, int],
+    rows: Sequence[MetricsRow],
+    extra_rows: Mapping[str, Mapping[str, int]] | None = None,
 ) -> str:
-    """The card as markdown. ``rows[0]`` is the training run's own held-out measurement."""
+    """The card as markdown. ``rows[0]`` is the training run's own held-out measurement; ``extra_rows`` (the
+    run's ``weak/extra_rows.json``) is given for a few-label training."""
     trained = rows[0].metrics
     source = Path(params["data.source"])
     synthetic = source.resolve() == DEMO_FILE.resolve()
@@ -118,6 +164,7 @@ def render_card(
         f"- Source: `{source.name}`{' (synthetic demo corpus)' if synthetic else ''}, "
         f"data digest `{params['data.digest']}`",
         _split_line(params),
+        *([f"- {few_label_summary(params, extra_rows)}"] if extra_rows is not None else []),
         "",
         *_labels_table(labels),
         "",
@@ -192,7 +239,14 @@ def publish_card(client: MlflowClient, version_number: str) -> str:
             mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path="label_distribution.json")
         ).read_text(encoding="utf-8")
     )
-    card = render_card(version, params, labels, _rows(client, version))
+    extra_rows = None
+    if "fewlabel.unlabeled_texts" in params:
+        extra_rows = json.loads(
+            Path(
+                mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path=EXTRA_ROWS_ARTIFACT)
+            ).read_text(encoding="utf-8")
+        )
+    card = render_card(version, params, labels, _rows(client, version), extra_rows)
     client.log_text(version.run_id, card, CARD_ARTIFACT)
     description = card
     if len(description) > DESCRIPTION_LIMIT:

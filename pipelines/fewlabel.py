@@ -53,6 +53,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
+from pipelines.card import EXTRA_ROWS_ARTIFACT
 from pipelines.config import DEMO_FILE
 from pipelines.cues import CueFeatures, RoutedClassifier, lf_columns
 from pipelines.demo import load_demo
@@ -121,6 +122,7 @@ class FewLabelFit:
     sources: tuple[str, ...] = ()
     unlabeled_texts: int = 0
     pool_texts: int = 0  # the unlabeled texts left once the labeled ones are taken out
+    members: tuple[str, ...] = ()  # models averaged in beside the text model: "cues", "vectors"
 
 
 def top_per_class(labels: np.ndarray, confidence: np.ndarray, threshold: float, per_class: int) -> np.ndarray:
@@ -303,8 +305,9 @@ def fit_few_label(
             corpus = texts + pool + (demo_block[3] if demo_block is not None else [])
             vectors = _vector_model(clf, texts, y, corpus, settings)
         _route(model, lf_model, x_labeled.shape[1], settings, vectors)
+    members = (("cues",) + (("vectors",) if vectors else ())) if cues else ()
     log.info("few-label fit: %d labeled cases, %d pool texts, extra rows %s", len(texts), len(pool), extra)
-    return FewLabelFit(model, extra, pool_texts=len(pool))
+    return FewLabelFit(model, extra, pool_texts=len(pool), members=members)
 
 
 def fit_for_training(
@@ -329,11 +332,12 @@ def few_label_params(fit: FewLabelFit) -> dict[str, object]:
         "fewlabel.unlabeled": ";".join(fit.sources)[:500],
         "fewlabel.unlabeled_texts": fit.unlabeled_texts,
         "fewlabel.pool_texts": fit.pool_texts,
+        "fewlabel.members": ",".join(fit.members) or "none",
     }
 
 
 def log_few_label(fit: FewLabelFit) -> None:
     """Log to the active MLflow run what the few-label fit made: extra rows and the LF table."""
-    mlflow.log_dict(json.loads(json.dumps(fit.extra_rows, default=int)), "weak/extra_rows.json")
+    mlflow.log_dict(json.loads(json.dumps(fit.extra_rows, default=int)), EXTRA_ROWS_ARTIFACT)
     if fit.lf_table is not None:
         mlflow.log_table(fit.lf_table, "weak/labeling_functions.json")

@@ -22,11 +22,10 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
 from pipelines.baseline import predict_keywords
-from pipelines.card import publish_card
+from pipelines.card import few_label_summary, publish_card
 from pipelines.cases import read_cases
 from pipelines.changes import since_champion
 from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
-from pipelines.cues import RoutedClassifier
 from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelFit, few_label_params, fit_for_training, log_few_label
 from pipelines.heldout import write_heldout
@@ -212,10 +211,8 @@ def train(
             }
             | (few_label_params(few) if few else {})
         )
-        routed = isinstance(model.named_steps["clf"], RoutedClassifier)
-        description = (
-            f"{_describe(data, cases, params, digest, few is not None, routed, refit)} {since_champion(client, logged)}"
-        )
+        few_summary = few_label_summary(logged, few.extra_rows) if few else ""
+        description = f"{_describe(data, cases, params, digest, few_summary, refit)} {since_champion(client, logged)}"
         mlflow.set_tag("mlflow.note.content", description)
         mlflow.log_params(logged)
         masked = _masked_frame(cases[["case_id", "text", "label"]])
@@ -296,17 +293,12 @@ def _describe(
     cases: pd.DataFrame,
     params: dict[str, Any],
     digest: str,
-    few_label: bool,
-    routed: bool,
+    few_summary: str,
     refit: bool,
 ) -> str:
     labels = ", ".join(f"{k} {v}" for k, v in cases["label"].value_counts().items())
     feats, clf = params["features"], params["classifier"]
-    few = " Few-label training with unlabeled exports." if few_label else ""
-    if routed:
-        few += (
-            " On chats and summaries a second logistic regression over the labeling functions' firings is averaged in."
-        )
+    few = f" {few_summary}" if few_summary else ""
     if refit:
         few += (
             " The registered model was fit on every case; the metrics are out of fold, each case predicted by a "

@@ -25,7 +25,9 @@ TRAINED = {
 }
 
 
-def card(tags: list[ModelVersionTag] | None = None, params: dict[str, str] = PARAMS) -> str:
+def card(
+    tags: list[ModelVersionTag] | None = None, params: dict[str, str] = PARAMS, extra_rows: dict | None = None
+) -> str:
     version = ModelVersion(
         "liability-classifier", "3", 1795595163522, run_id="r" * 32, aliases=["candidate"], tags=tags or []
     )
@@ -38,7 +40,7 @@ def card(tags: list[ModelVersionTag] | None = None, params: dict[str, str] = PAR
             "e" * 32,
         ),
     ]
-    return render_card(version, params, {"merchant": 192, "none": 92}, rows)
+    return render_card(version, params, {"merchant": 192, "none": 92}, rows, extra_rows)
 
 
 def test_card_names_data_metrics_threshold_use_and_limits():
@@ -66,3 +68,29 @@ def test_card_of_a_model_fit_on_every_case_says_it_was_cross_validated():
     assert "600 cases, all to train; measured by 5-fold cross-validation" in text
     assert "chosen on the out-of-fold predictions (5 folds)" in text
     assert "held out" not in card(params=refit) and "480 to train, 120 held out" in card()
+
+
+FEW = {
+    "fewlabel.unlabeled_texts": "7238",
+    "fewlabel.pool_texts": "7000",
+    "fewlabel.members": "cues,vectors",
+    "fewlabel.vector_weight": "0.5",
+    "fewlabel.vector_skip_genres": "['chat']",
+}
+EXTRA = {"weak": {"merchant": 900, "logistics": 600}, "demo": {"merchant": 3000, "none": 3000}, "secondary": {}}
+
+
+def test_card_of_a_few_label_model_says_what_else_it_learned_from():
+    text = card(params=PARAMS | FEW, extra_rows=EXTRA)
+    assert "7,238 unlabeled texts read, 7,000 of them not labeled cases" in text
+    assert "1,500 weak-labeled by the labeling functions; 6,000 from the synthetic demo corpus." in text
+    assert "labeling functions' firings is averaged in" in text
+    assert "word vectors has 0.5 of the say on every genre except chat" in text
+    assert "unlabeled texts" not in card()
+
+
+def test_card_of_a_few_label_model_logged_before_its_parts_were():
+    old = {k: v for k, v in FEW.items() if k in ("fewlabel.unlabeled_texts", "fewlabel.vector_weight")}
+    text = card(params=PARAMS | old, extra_rows={"self": {"merchant": 10}})
+    assert "7,238 unlabeled texts read. Extra weighted rows: 10 pseudo-labeled by a first fit." in text
+    assert "Besides the text model" not in text

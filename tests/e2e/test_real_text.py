@@ -151,6 +151,9 @@ def test_train_with_unlabeled_logs_the_lf_table(mini_real: Path, mlflow_store: s
     client = MlflowClient(mlflow_store)
     run = client.get_run(result.run_id)
     assert int(run.data.params["fewlabel.unlabeled_texts"]) == 304
+    assert "Few-label training: 304 unlabeled texts read" in run.data.tags["mlflow.note.content"]
+    card = client.get_model_version("liability-classifier", result.version).description
+    assert "Few-label training: 304 unlabeled texts read" in card and "weak-labeled by the labeling functions" in card
     path = mlflow.artifacts.download_artifacts(run_id=result.run_id, artifact_path="weak", dst_path=str(tmp_path))
     table = json.loads((Path(path) / "labeling_functions.json").read_text(encoding="utf-8"))
     assert [row[0] for row in table["data"]] == list(LF_NAMES)
