@@ -7,50 +7,65 @@ label rather than memory of it; the most confident disagreements come first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
+from pipelines.config import ZH_NAMES
 from pipelines.export import write_csv
-from pipelines.fewlabel import fit_few_label
 from pipelines.text import clean_texts
-from pipelines.train import out_of_fold
+from pipelines.train import fit_model, out_of_fold
 
-AUDIT_COLUMNS = ("case_id", "label", "suggested", "suggested_proba", "label_proba", "doubt", "text")
+AUDIT_COLUMNS = (
+    "case_id",
+    "label",
+    "label_zh",
+    "suggested",
+    "suggested_zh",
+    "suggested_proba",
+    "label_proba",
+    "doubt",
+    "secondary",
+    "text",
+)
 
 
 def doubted_labels(
-    cases: pd.DataFrame, params: dict[str, Any], unlabeled: Sequence[str] = (), folds: int = 5, seed: int = 0
+    cases: pd.DataFrame,
+    params: dict[str, Any],
+    data: Path,
+    unlabeled: tuple[Path, ...] = (),
+    folds: int = 5,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Cases whose out-of-fold prediction differs from their label, most confident disagreement first.
 
+    Each case is predicted by the model ``train`` would register from ``data`` and ``unlabeled`` (few-label
+    with the demo corpus when there are unlabeled exports, plain otherwise), fit on the other folds.
     ``doubt`` is the predicted class's probability minus the given label's: near 1 the model is sure the
     label is wrong, near 0 it hesitates. Texts are masked, so the file may be shared.
     """
-    texts, labels = cases["text"].to_numpy(dtype=object), cases["label"].to_numpy(dtype=object)
+    labels = cases["label"].to_numpy(dtype=object)
     counts = pd.Series(labels).value_counts()
     n_folds = int(min(folds, counts.min())) if counts.min() >= 2 else 2
     classes = sorted(counts.index)
-
-    def fit(part: pd.DataFrame) -> Pipeline:
-        second = part["secondary"].tolist() if "secondary" in part else None
-        return fit_few_label(part["text"].tolist(), part["label"].tolist(), unlabeled, params, secondary=second).model
-
-    proba = out_of_fold(cases, classes, n_folds, seed, fit)
+    proba = out_of_fold(cases, classes, n_folds, seed, lambda part: fit_model(part, unlabeled, params, data)[1])
+    suggested = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     suggested_p, label_p = proba.max(axis=1), proba[np.arange(len(cases)), [classes.index(y) for y in labels]]
     audit = pd.DataFrame(
         {
             "case_id": cases["case_id"].to_numpy(),
             "label": labels,
-            "suggested": np.asarray(classes, dtype=object)[proba.argmax(axis=1)],
+            "label_zh": [ZH_NAMES.get(y, y) for y in labels],
+            "suggested": suggested,
+            "suggested_zh": [ZH_NAMES.get(y, y) for y in suggested],
             "suggested_proba": suggested_p.round(3),
             "label_proba": label_p.round(3),
             "doubt": (suggested_p - label_p).round(3),
-            "text": clean_texts(texts),
+            "secondary": cases["secondary"].to_numpy() if "secondary" in cases else "",
+            "text": clean_texts(cases["text"].tolist()),
         }
     )
     doubted = audit[audit["suggested"] != audit["label"]]

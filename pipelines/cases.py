@@ -179,7 +179,8 @@ def find_columns(
         raise InputError(
             _file_of(frame),
             f"missing column(s) {', '.join(missing)} (found {_user_columns(frame)}). Accepted headers — {hints}; "
-            "or name them with --id-col/--text-col/--label-col",
+            "rename the header to one of these, or for a labeled export or a file to score name the column with "
+            "--id-col/--text-col/--label-col",
         )
     return Columns(**found)
 

@@ -53,7 +53,22 @@ DataOpt = Annotated[
     typer.Option(
         "--data",
         "-d",
-        help=f"Labeled export: CSV/XLSX/JSONL/Parquet file or a folder of them. Default: {DEMO_FILE.name}.",
+        help=f"Labeled export: CSV/TSV/TXT/XLSX/JSONL/Parquet file or a folder of them. Default: {DEMO_FILE.name}.",
+    ),
+]
+SheetOpt = Annotated[str | None, typer.Option(help="XLSX sheet to read (default: first non-empty).")]
+IdColOpt = Annotated[str | None, typer.Option(help="Case id column, when its header is not a known alias.")]
+TextColOpt = Annotated[str | None, typer.Option(help="Text column, when its header is not a known alias.")]
+LabelColOpt = Annotated[str | None, typer.Option(help="Label column, when its header is not a known alias.")]
+AllowLabelOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="Accept this label as an extra class (repeatable), beyond the four parties and none."),
+]
+UnlabeledOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        help="Unlabeled export (any accepted format, chats included; its headers must be accepted aliases) or "
+        "real-data folder to learn from too (repeatable): few-label training with weak labels and self-training."
     ),
 ]
 
@@ -62,23 +77,14 @@ DataOpt = Annotated[
 def train(
     data: DataOpt = None,
     params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
-    sheet: Annotated[str | None, typer.Option(help="XLSX sheet to read (default: first non-empty).")] = None,
-    id_col: Annotated[str | None, typer.Option(help="Case id column, when its header is not a known alias.")] = None,
-    text_col: Annotated[str | None, typer.Option(help="Text column, when its header is not a known alias.")] = None,
-    label_col: Annotated[str | None, typer.Option(help="Label column, when its header is not a known alias.")] = None,
-    allow_label: Annotated[
-        list[str] | None,
-        typer.Option(help="Accept this label as an extra class (repeatable), beyond the four parties and none."),
-    ] = None,
+    sheet: SheetOpt = None,
+    id_col: IdColOpt = None,
+    text_col: TextColOpt = None,
+    label_col: LabelColOpt = None,
+    allow_label: AllowLabelOpt = None,
     run_name: Annotated[str | None, typer.Option(help="MLflow run name (default: data, size and C).")] = None,
     sample: Annotated[int | None, typer.Option(help="Train on a stratified sample of this many cases.")] = None,
-    unlabeled: Annotated[
-        list[Path] | None,
-        typer.Option(
-            help="Unlabeled export (any accepted format, chats included) or real-data folder to learn from too "
-            "(repeatable): few-label training with weak labels and self-training."
-        ),
-    ] = None,
+    unlabeled: UnlabeledOpt = None,
     refit: Annotated[
         bool,
         typer.Option(
@@ -259,23 +265,37 @@ def evaluate_real(
 
 @app.command("audit-labels")
 def audit_labels(
-    data: Annotated[Path, typer.Option("--data", "-d", help="Labeled export to audit.")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Labeled export to audit (as for train).")],
     out: Annotated[Path, typer.Option(help="Where to write the doubted rows (CSV).")] = Path("label_audit.csv"),
-    unlabeled: Annotated[
-        list[Path] | None, typer.Option(help="Unlabeled exports to learn from too (repeatable).")
-    ] = None,
+    unlabeled: UnlabeledOpt = None,
     params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+    sheet: SheetOpt = None,
+    id_col: IdColOpt = None,
+    text_col: TextColOpt = None,
+    label_col: LabelColOpt = None,
+    allow_label: AllowLabelOpt = None,
 ) -> None:
-    """Write the labeled rows whose label the model doubts (out-of-fold), most confident disagreement first."""
+    """Write the labeled rows whose label the model doubts (out-of-fold), most confident disagreement first.
+
+    Each case is predicted by the model `train` would register from the same options, fit without that case.
+    Columns: case_id, label (as given), suggested (the model's party), suggested_proba, label_proba, doubt
+    (suggested_proba - label_proba: near 1 the model is sure the label is wrong), secondary (if the export has
+    one) and text (personal data masked).
+    """
     from pipelines.audit import doubted_labels, write_audit
     from pipelines.config import load_params
-    from pipelines.realdata import load_unlabeled
     from pipelines.train import load_labeled
 
     try:
-        cases = load_labeled(data)
-        texts = load_unlabeled(unlabeled or ())
-        doubted = doubted_labels(cases, load_params(params), texts)
+        cases = load_labeled(
+            data,
+            sheet=sheet,
+            id_col=id_col,
+            text_col=text_col,
+            label_col=label_col,
+            allow_labels=tuple(allow_label or ()),
+        )
+        doubted = doubted_labels(cases, load_params(params), data, tuple(unlabeled or ()))
     except (InputError, EncoderUnavailableError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

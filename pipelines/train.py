@@ -169,15 +169,15 @@ def train(
     if refit:
         train_set = test_set = cases
         log.info("training on all %d cases, measured by %d-fold cross-validation", len(cases), folds)
-        few, model = _fit(cases, unlabeled, params, data)
+        few, model = fit_model(cases, unlabeled, params, data)
         classes = [str(c) for c in model.classes_]
         proba = out_of_fold(
-            cases, classes, folds, params["split"]["seed"], lambda part: _fit(part, unlabeled, params, data)[1]
+            cases, classes, folds, params["split"]["seed"], lambda part: fit_model(part, unlabeled, params, data)[1]
         )
     else:
         train_set, test_set = split_by_case(cases, params["split"]["test_size"], params["split"]["seed"])
         log.info("training on %d cases, holding out %d", len(train_set), len(test_set))
-        few, model = _fit(train_set, unlabeled, params, data)
+        few, model = fit_model(train_set, unlabeled, params, data)
         classes = [str(c) for c in model.classes_]
         proba = model.predict_proba(test_set[[TEXT_COLUMN]])
     pred = np.asarray(classes)[proba.argmax(axis=1)]
@@ -278,7 +278,7 @@ def out_of_fold(
     return proba
 
 
-def _fit(
+def fit_model(
     cases: pd.DataFrame, unlabeled: tuple[Path, ...], params: dict[str, Any], data: Path
 ) -> tuple[FewLabelFit | None, Pipeline]:
     """The model of one fit on ``cases``: few-label when there are unlabeled exports, plain otherwise."""

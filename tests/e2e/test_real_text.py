@@ -12,10 +12,12 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import f1_score, precision_recall_fscore_support
+from typer.testing import CliRunner
 
 from pipelines import realeval
-from pipelines.audit import doubted_labels
-from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
+from pipelines.audit import AUDIT_COLUMNS
+from pipelines.cli import app
+from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES
 from pipelines.intervals import macro_f1_interval, party_f1_intervals
 from pipelines.realdata import GOLD_FILE, load_unlabeled
 from pipelines.train import train
@@ -167,11 +169,22 @@ def test_train_with_unlabeled_logs_the_lf_table(mini_real: Path, mlflow_store: s
     mlflow.set_tracking_uri(None)
 
 
-def test_audit_puts_a_flipped_label_first(mini_real: Path):
+def test_audit_puts_a_flipped_label_first(mini_real: Path, tmp_path: Path):
+    """Through the command, on an export as analysts keep it: GBK, Chinese labels, a text header that needs
+    --text-col (the options of ``train`` apply)."""
     cases = pd.read_csv(mini_real / GOLD_FILE, dtype=str, keep_default_na=False)
     victim = cases.index[cases["label"] == "logistics"][0]
     cases.loc[victim, "label"] = "consumer"
-    params = load_params() | {"fewlabel": {"weak_weight": 0, "self_weight": 0}}
-    doubted = doubted_labels(cases, params)
-    assert doubted["doubt"].is_monotonic_decreasing
+    zh = {"merchant": "商家", "platform": "平台", "consumer": "消费者", "logistics": "物流", "none": "无"}
+    export = cases.assign(label=cases["label"].map(zh)).rename(columns={"text": "诉求描述", "label": "责任方"})
+    export.to_csv(tmp_path / "labeled.csv", index=False, encoding="gbk", errors="replace")
+    out = tmp_path / "audit.csv"
+    args = ["audit-labels", "--data", str(tmp_path / "labeled.csv"), "--text-col", "诉求描述", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doubted = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert tuple(doubted.columns) == AUDIT_COLUMNS
+    assert doubted["doubt"].astype(float).is_monotonic_decreasing
+    first = doubted.set_index("case_id")
     assert cases.loc[victim, "case_id"] in set(doubted["case_id"].head(10))
+    assert first.loc[cases.loc[victim, "case_id"], ["label", "label_zh"]].tolist() == ["consumer", "消费者"]
