@@ -67,8 +67,8 @@ AllowLabelOpt = Annotated[
 UnlabeledOpt = Annotated[
     list[Path] | None,
     typer.Option(
-        help="Unlabeled export (any accepted format, chats included; its headers must be accepted aliases) or "
-        "real-data folder to learn from too (repeatable): few-label training with weak labels and self-training."
+        help="Unlabeled export (any accepted format, chats included; headers must be accepted aliases; a workbook's "
+        "first non-empty sheet) or real-data folder to learn from too (repeatable): few-label training."
     ),
 ]
 
