@@ -16,12 +16,14 @@ import io
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from io import StringIO
 from itertools import chain
 from numbers import Real
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
@@ -38,8 +40,10 @@ _ENCODINGS = ("utf-8-sig", "gb18030")
 CHUNK_ROWS = 20_000
 #: Bytes from the start of a CSV that decide its encoding when it is read in chunks.
 _SNIFF_BYTES = 1 << 20
-#: Bytes from the start of a CSV that tell UTF-16 without a BOM by where its NUL bytes fall.
+#: Bytes from the start of a CSV that tell UTF-16 without a BOM by how its separators are encoded.
 _UTF16_SAMPLE = 1 << 16
+#: The characters that structure a CSV (comma, tab, quote, line breaks).
+_CSV_SEPARATORS = b',\t"\n\r'
 #: Share of a sample's bytes (and a floor, for small files) an encoding may fail on and still be chosen;
 #: the rows holding the failures are reported one by one instead of stopping the whole file.
 _MAX_BROKEN, _MIN_BROKEN = 0.01, 8
@@ -92,19 +96,26 @@ def detect_encoding(raw: bytes, path: Path) -> str:
 
 
 def _utf16(sample: bytes) -> str | None:
-    """The UTF-16 codec a CSV's first bytes are in, else None: by the BOM, or without one by its NUL bytes.
+    """The UTF-16 codec a CSV's first bytes are in, else None: by the BOM, or without one by its separators.
 
     Some tools write UTF-16 with no BOM. Read as UTF-8 or GB18030 such a file is mojibake or a parse
-    error, never a clean refusal. Its commas, line breaks and digits are two bytes with a NUL as the high
-    one, so NULs fall almost all on odd offsets (little-endian) or even ones (big-endian). UTF-8 and GBK
-    text has no NUL bytes but padding, which falls on both.
+    error, never a clean refusal. Its commas, tabs, quotes and line breaks are two-byte units, the character
+    then a NUL (little-endian) or a NUL then the character (big-endian), at even offsets; the other order would
+    be characters no export holds (U+0A00, U+2C00…). Counting NULs alone misleads: a text of long Chinese rows
+    has few of them, and characters such as 退 (U+9000) carry one. UTF-8 and GBK text has no NUL bytes but
+    padding, which comes in runs that UTF-16 text never has.
     """
     if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    odd, even = sample[1::2].count(0), sample[0::2].count(0)
-    if max(odd, even) < 0.05 * (len(sample) // 2) or min(odd, even) * 10 > max(odd, even):
+    if b"\x00" * 4 in sample:
         return None
-    return "utf-16-le" if odd > even else "utf-16-be"
+    units = np.frombuffer(sample[: len(sample) // 2 * 2], dtype=np.uint8).reshape(-1, 2)
+    separators = np.frombuffer(_CSV_SEPARATORS, dtype=np.uint8)
+    little = int(((units[:, 1] == 0) & np.isin(units[:, 0], separators)).sum())
+    big = int(((units[:, 0] == 0) & np.isin(units[:, 1], separators)).sum())
+    if max(little, big) < 2 or min(little, big) * 10 > max(little, big):
+        return None
+    return "utf-16-le" if little > big else "utf-16-be"
 
 
 def _separator(path: Path, encoding: str) -> str:
@@ -322,7 +333,7 @@ def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chu
                 line = line.removeprefix(codecs.BOM_UTF8)
             if not line.strip():
                 continue
-            record = _json_value(path, line, number, errors)
+            record = _json_value(path, line.rstrip(b"\r\n"), number, errors)
             if not isinstance(record, dict):
                 raise InputError(path, f"line {number} is not a JSON object: one object per line, one per case")
             batch.append(record)
@@ -338,9 +349,9 @@ def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chu
 
 
 def _json_value(path: Path, data: bytes, line: int, errors: str) -> Any:
-    """One JSON text starting on ``line``, numbers as the strings they were written as; errors name the line."""
+    """One JSON text starting on ``line``, decimals exact; errors name the line."""
     try:
-        return json.loads(data.decode("utf-8-sig", errors=errors), parse_int=str, parse_float=str)
+        return json.loads(data.decode("utf-8-sig", errors=errors), parse_float=Decimal)
     except UnicodeDecodeError as exc:
         bad_line = line + data.count(b"\n", 0, exc.start)
         raise InputError(path, f"line {bad_line} is not UTF-8 ({exc.reason}); save the file as UTF-8") from None
@@ -351,7 +362,19 @@ def _json_value(path: Path, data: bytes, line: int, errors: str) -> Any:
 
 def _records_frame(records: list[dict[str, Any]], lines: Sequence[int]) -> pd.DataFrame:
     """Records as a string table, keys in order of first appearance, each row's ``_row`` its line."""
-    return _as_strings(pd.DataFrame.from_records(records)).assign(**{ROW_COL: list(lines)})
+    cells = [{key: _json_cell(value) for key, value in record.items()} for record in records]
+    return _as_strings(pd.DataFrame.from_records(cells)).assign(**{ROW_COL: list(lines)})
+
+
+def _json_cell(value: Any) -> str | None:
+    """A JSON value as text, made here so that pandas never sees a number: numbers keep the digits they were
+    written with (integers are exact, decimals are :class:`~decimal.Decimal`), and a nested object or list
+    stays JSON."""
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=float)
+    return str(value)
 
 
 def parquet_file(path: Path) -> pq.ParquetFile:

@@ -103,6 +103,7 @@ def test_jsonl_with_bom_blank_lines_and_a_json_array(tmp_path: Path):
     ("content", "message"),
     [
         (b'{"text": "a"}\n{"text": "b",}\n', "line 2 is not valid JSON"),
+        (b'{"text": "a"}\n{"text": "b"\n{"text": "c"}\n', "line 2 is not valid JSON"),  # unterminated
         (b'{"text": "a"}\n["b"]\n', "line 2 is not a JSON object"),
         (b'{"text": "a"}\n{"text": "\xff"}\n', "line 2 is not UTF-8"),
         (b"\n\n", "holds no JSON records"),
@@ -114,3 +115,29 @@ def test_bad_jsonl_names_the_line(tmp_path: Path, content: bytes, message: str):
     with pytest.raises(InputError, match=message) as caught:
         read_table(path)
     assert caught.value.file == str(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("text", ["快递员把包裹扔在门口结果丢了商家和平台都不管", "我要退货商家不同意平台客服也不处理"])
+def test_utf16_without_bom_is_told_by_its_separators_even_in_long_chinese_rows(
+    tmp_path: Path, encoding: str, text: str
+):
+    """Long Chinese rows hold few NUL bytes, and 退 (U+9000) holds one on the wrong side: counting NULs read
+    such files as GB18030 mojibake (30 rows became 3,030) or as the wrong byte order."""
+    rows = pd.DataFrame({"case_id": [f"C{i}" for i in range(30)], "text": [text * 100] * 30})
+    path = tmp_path / "export.csv"
+    rows.to_csv(path, index=False, encoding=encoding)
+    assert read_table(path)["text"].tolist() == rows["text"].tolist()
+
+
+def test_nul_padding_in_utf8_is_not_taken_for_utf16(tmp_path: Path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("case_id,text\n1,快递丢件\n2,发错货\n".encode() + b"\x00" * 64)
+    assert read_table(path)["text"].tolist() == ["快递丢件", "发错货"]
+
+
+def test_nested_json_values_stay_json(tmp_path: Path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "发错货", "meta": {"店铺": "旗舰店"}, "tags": ["退货", 1]}\n', encoding="utf-8")
+    frame = read_table(path)
+    assert frame[["meta", "tags"]].iloc[0].tolist() == ['{"店铺": "旗舰店"}', '["退货", 1]']
