@@ -59,7 +59,7 @@ def few_label_summary(params: Mapping[str, object], extra_rows: Mapping[str, Map
     """
     read = f"{int(params['fewlabel.unlabeled_texts']):,} unlabeled texts read"
     if "fewlabel.pool_texts" in params:
-        read += f", {int(params['fewlabel.pool_texts']):,} of them not labeled cases"
+        read += f", {int(params['fewlabel.pool_texts']):,} of them not among the cases it was fit on"
     rows = "; ".join(f"{sum(extra_rows[k].values()):,} {text}" for k, text in _SOURCES.items() if extra_rows.get(k))
     members = str(params.get("fewlabel.members", "")).split(",")
     parts = []
@@ -74,8 +74,8 @@ def few_label_summary(params: Mapping[str, object], extra_rows: Mapping[str, Map
     return (
         f"Few-label training: {read}. Extra weighted rows: {rows or 'none'}."
         + (f" Besides the text model, {' and '.join(parts)}." if parts else "")
-        + " The unlabeled texts may include the measured cases' texts (never their labels), as an analyst's"
-        " export would."
+        + " Those may include the texts of the cases it is measured on (never their labels): they are learned"
+        " from like any unlabeled text, as the texts of an analyst's own export would be."
     )
 
 

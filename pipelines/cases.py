@@ -7,6 +7,7 @@ and refuses input it cannot map with an error naming the file, the spreadsheet r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import pandera.pandas as pa
 
 from pipelines.config import AGENT_MARK, BUYER_MARK, PARTY_CODES
 from pipelines.tables import FILE_COL, ROW_COL, InputError, read_table, table_files
+
+log = logging.getLogger(__name__)
 
 #: Header aliases, compared after stripping and lower-casing. The first match in the table wins.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -305,7 +308,18 @@ def to_cases(
     allow_labels: Iterable[str] = (),
 ) -> pd.DataFrame:
     """The one entry point: raw table in, validated cases out (``case_id, text[, label[, secondary]]`` + extra
-    columns)."""
+    columns).
+
+    Rows with no value in any cell (a spreadsheet's blank separator rows) are no cases: they are skipped and
+    counted in the log, where a half-filled row is refused naming its row and column.
+    """
+    blank = frame[_user_columns(frame)].astype(str).apply(lambda column: column.str.strip().eq("")).all(axis=1)
+    if blank.any():
+        rows = frame.loc[blank, ROW_COL].tolist()
+        log.info(
+            "%s: %d blank row(s) skipped (rows %s%s)", _file_of(frame), len(rows), rows[:5], " …" * (len(rows) > 5)
+        )
+        frame = frame[~blank]
     if frame.empty:
         raise InputError(_file_of(frame), "the table has a header but no rows")
     cols = find_columns(frame, id_col=id_col, text_col=text_col, label_col=label_col, need_label=need_label)

@@ -278,9 +278,9 @@ def audit_labels(
     """Write the labeled rows whose label the model doubts (out-of-fold), most confident disagreement first.
 
     Each case is predicted by the model `train` would register from the same options, fit without that case.
-    Columns: case_id, label (as given), suggested (the model's party), suggested_proba, label_proba, doubt
-    (suggested_proba - label_proba: near 1 the model is sure the label is wrong), secondary (if the export has
-    one) and text (personal data masked).
+    Columns: case_id, label and label_zh (the label as a code and in Chinese), suggested and suggested_zh (the
+    model's party), suggested_proba, label_proba, doubt (suggested_proba - label_proba: near 1 the model is
+    sure the label is wrong), secondary (if the export has one) and text (personal data masked).
     """
     from pipelines.audit import doubted_labels, write_audit
     from pipelines.config import load_params

@@ -71,6 +71,8 @@ def find_model(model_uri: str, dst: Path) -> FoundModel:
 def find_folder(model_uri: str) -> FoundModel | None:
     """A model given as a folder, found without the store (its identity is its path); None for a URI."""
     local_dir = Path(model_uri)
+    if local_dir.is_file():
+        raise InputError(local_dir, "a model is a folder MLflow saved (or models:/NAME@ALIAS), not a file")
     if not local_dir.is_dir():
         return None
     if not (local_dir / "MLmodel").is_file():

@@ -82,7 +82,7 @@ EXTRA = {"weak": {"merchant": 900, "logistics": 600}, "demo": {"merchant": 3000,
 
 def test_card_of_a_few_label_model_says_what_else_it_learned_from():
     text = card(params=PARAMS | FEW, extra_rows=EXTRA)
-    assert "7,238 unlabeled texts read, 7,000 of them not labeled cases" in text
+    assert "7,238 unlabeled texts read, 7,000 of them not among the cases it was fit on" in text
     assert "1,500 weak-labeled by the labeling functions; 6,000 from the synthetic demo corpus." in text
     assert "labeling functions' firings is averaged in" in text
     assert "word vectors has 0.5 of the say on every genre except chat" in text

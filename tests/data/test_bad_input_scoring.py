@@ -170,10 +170,12 @@ def test_an_output_that_cannot_be_written_stops_before_scoring(tmp_path: Path, w
     assert str(output) in str(err.value)
 
 
-def test_a_folder_without_a_model_is_an_input_error(tmp_path: Path):
+def test_a_folder_without_a_model_or_a_file_is_an_input_error(tmp_path: Path):
     path = write(tmp_path / "a.csv", csv_text())
     with pytest.raises(InputError, match="MLmodel"):
         score(path, model_uri=str(tmp_path))
+    with pytest.raises(InputError, match="not a file"):
+        score(path, model_uri=str(path))
 
 
 def test_results_get_the_permissions_of_a_new_file(tmp_path: Path):

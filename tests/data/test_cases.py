@@ -131,3 +131,14 @@ def test_conflicting_labels_across_the_files_of_a_folder_are_named(tmp_path: Pat
     pd.DataFrame({"id": ["a"], "text": ["快递丢件"], "label": ["商家"]}).to_csv(tmp_path / "b.csv", index=False)
     with pytest.raises(InputError, match="case id 'a' appears in rows"):
         read_cases(tmp_path, need_label=True)
+
+
+def test_blank_spreadsheet_rows_are_no_cases_but_half_filled_ones_are_refused(tmp_path: Path):
+    rows = [["001", "快递丢件", "物流"], ["", "", ""], ["002", "发错货", "商家"], ["", "", ""]]
+    frame = pd.DataFrame(rows, columns=["案件编号", "投诉内容", "责任方"])
+    frame.to_excel(tmp_path / "labeled.xlsx", index=False)
+    assert read_cases(tmp_path / "labeled.xlsx", need_label=True)["case_id"].tolist() == ["001", "002"]
+    frame.iloc[1, 1] = "还没标"  # a text without a label is a mistake to show, not a blank row
+    frame.to_excel(tmp_path / "labeled.xlsx", index=False)
+    with pytest.raises(InputError, match=r"row 3, column '责任方'"):
+        read_cases(tmp_path / "labeled.xlsx", need_label=True)
