@@ -313,8 +313,7 @@ def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chu
     """JSON Lines in chunks, or a JSON array of records whole (it cannot be streamed), ``_row`` = line number.
 
     Parsed with :mod:`json` rather than pandas, so that numbers keep the digits they were written with: an
-    id 9007199254740993 or 00123 must not pass through a float, as pandas does to a number column with a
-    gap. A line that is not a JSON object stops the file, naming the line. ``errors="replace"`` (scoring)
+    id such as 9007199254740993 must not pass through a float, as pandas does to a number column with a gap. A line that is not a JSON object stops the file, naming the line. ``errors="replace"`` (scoring)
     turns bytes that are not UTF-8 into U+FFFD, which marks their row; ``"strict"`` (training) refuses them.
     """
     size = path.stat().st_size or 1
@@ -327,7 +326,7 @@ def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chu
             return
         batch: list[dict[str, Any]] = []
         lines: list[int] = []
-        records = 0
+        count = 0
         for number, line in enumerate(raw, start=1):
             if number == 1:
                 line = line.removeprefix(codecs.BOM_UTF8)
@@ -338,11 +337,11 @@ def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chu
                 raise InputError(path, f"line {number} is not a JSON object: one object per line, one per case")
             batch.append(record)
             lines.append(number)
-            records += 1
+            count += 1
             if len(batch) == rows:
                 yield _records_frame(batch, lines), raw.tell() / size
                 batch, lines = [], []
-        if not records:
+        if not count:
             raise InputError(path, "the file holds no JSON records")
         if batch:
             yield _records_frame(batch, lines), 1.0
