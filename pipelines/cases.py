@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipelines.config import AGENT_MARK, BUYER_MARK, PARTY_CODES
-from pipelines.tables import FILE_COL, ROW_COL, InputError, read_table, table_files
+from pipelines.tables import FILE_COL, PLACE_COLUMNS, ROW_COL, InputError, read_table, table_files
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def _find(frame: pd.DataFrame, part: str, explicit: str | None) -> str | None:
 
 
 def _user_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
+    return [c for c in frame.columns if c not in PLACE_COLUMNS]
 
 
 def _file_of(frame: pd.DataFrame) -> str:

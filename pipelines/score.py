@@ -34,7 +34,17 @@ from pipelines.forks import finished, process_pool
 from pipelines.job_store import JobStore, find_folder
 from pipelines.registry import import_loader
 from pipelines.scoring_model import DRIFT_SAMPLE, ModelIdentity, ScoringModel
-from pipelines.tables import CHUNK_ROWS, FILE_COL, ROW_COL, Chunk, InputError, iter_table_chunks, table_files
+from pipelines.tables import (
+    CHUNK_ROWS,
+    ERROR_COL,
+    FILE_COL,
+    PLACE_COLUMNS,
+    ROW_COL,
+    Chunk,
+    InputError,
+    iter_table_chunks,
+    table_files,
+)
 from pipelines.text import clean_texts
 from pipelines.tokenize import load_dictionary
 
@@ -515,8 +525,10 @@ def frame_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarr
     the same). A case's scores depend on its text alone, so this changes no output, only the work.
     """
     texts, case_of_row, row_error = (chat_cases if cols.role is not None else single_cases)(frame, cols)
-    damaged = undecodable_columns(frame, cols.text)
-    row_error = np.where(row_error == "", damaged, row_error)
+    row_error = np.where(row_error == "", undecodable_columns(frame, cols.text), row_error)
+    if ERROR_COL in frame:  # a line the reader could not read: that is all there is to say about its row
+        unread = frame[ERROR_COL].to_numpy(dtype=object)
+        row_error = np.where(unread != "", unread, row_error)
     codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
     if len(distinct) == len(texts):
         return texts, case_of_row, row_error
@@ -546,7 +558,7 @@ def scores_frame(
     confidence = np.where(scored, known.max(axis=1), np.nan)
     needs_review = ~(confidence >= model.review_threshold)  # NaN (unscored) compares False: flagged
 
-    out = frame.drop(columns=[FILE_COL, ROW_COL])
+    out = frame.drop(columns=[c for c in PLACE_COLUMNS if c in frame])
     names = score_columns(model.classes)
     clashing = [c for c in out.columns if c in names]
     if clashing:
@@ -591,7 +603,7 @@ def undecodable_columns(frame: pd.DataFrame, text_col: str) -> np.ndarray:
     matched back to the case: it is marked, as a damaged text is.
     """
     error = np.full(len(frame), "", dtype=object)
-    for column in reversed([c for c in frame.columns if c not in (text_col, FILE_COL, ROW_COL)]):
+    for column in reversed([c for c in frame.columns if c != text_col and c not in PLACE_COLUMNS]):
         hit = frame[column].astype(str).str.contains("\ufffd", regex=False).to_numpy(dtype=bool)
         error[hit] = undecodable_in(column)
     return error

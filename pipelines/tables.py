@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 
 FILE_COL = "_file"
 ROW_COL = "_row"
+#: Set by a lenient reader on a row it could not read (why), "" elsewhere; scoring writes it as the row's error.
+ERROR_COL = "_error"
+#: Bookkeeping columns: never part of the user's table.
+PLACE_COLUMNS = (FILE_COL, ROW_COL, ERROR_COL)
+#: The ``_error`` of a JSON Lines line that is not a JSON object.
+NOT_JSON = "not a JSON object"
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".json", ".parquet")
 #: Encodings tried in order before asking the detector: Excel on Chinese Windows saves GBK (GB18030 is
 #: its superset), everything else is UTF-8, with or without a BOM.
@@ -313,16 +319,20 @@ def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chu
     """JSON Lines in chunks, or a JSON array of records whole (it cannot be streamed), ``_row`` = line number.
 
     Parsed with :mod:`json` rather than pandas, so that numbers keep the digits they were written with: an
-    id such as 9007199254740993 must not pass through a float, as pandas does to a number column with a gap. A line that is not a JSON object stops the file, naming the line. ``errors="replace"`` (scoring)
-    turns bytes that are not UTF-8 into U+FFFD, which marks their row; ``"strict"`` (training) refuses them.
+    id such as 9007199254740993 must not pass through a float, as pandas does to a number column with a gap.
+    ``errors="strict"`` (training) refuses the file at the first line that is not a UTF-8 JSON object, naming
+    it. ``errors="replace"`` (scoring) turns bytes that are not UTF-8 into U+FFFD, which marks their row, and
+    keeps a line that is not a JSON object as an empty row whose ``_error`` says so: one broken line of an
+    export must not cost the others.
     """
     size = path.stat().st_size or 1
+    lenient = errors != "strict"
     with path.open("rb") as raw:
         if path.suffix.lower() == ".json":
             records = _json_value(path, raw.read(), 1, errors)
             if not isinstance(records, list) or not records or not all(isinstance(r, dict) for r in records):
                 raise InputError(path, "a .json file must hold a non-empty array of objects, one per case")
-            yield _records_frame(records, range(1, len(records) + 1)), 1.0
+            yield _records_frame(records, range(1, len(records) + 1), lenient), 1.0
             return
         batch: list[dict[str, Any]] = []
         lines: list[int] = []
@@ -332,19 +342,24 @@ def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chu
                 line = line.removeprefix(codecs.BOM_UTF8)
             if not line.strip():
                 continue
-            record = _json_value(path, line.rstrip(b"\r\n"), number, errors)
-            if not isinstance(record, dict):
-                raise InputError(path, f"line {number} is not a JSON object: one object per line, one per case")
+            try:
+                record = _json_value(path, line.rstrip(b"\r\n"), number, errors)
+                if not isinstance(record, dict):
+                    raise InputError(path, f"line {number} is not a JSON object: one object per line, one per case")
+            except InputError:
+                if not lenient:
+                    raise
+                record = {ERROR_COL: NOT_JSON}
             batch.append(record)
             lines.append(number)
             count += 1
             if len(batch) == rows:
-                yield _records_frame(batch, lines), raw.tell() / size
+                yield _records_frame(batch, lines, lenient), raw.tell() / size
                 batch, lines = [], []
         if not count:
             raise InputError(path, "the file holds no JSON records")
         if batch:
-            yield _records_frame(batch, lines), 1.0
+            yield _records_frame(batch, lines, lenient), 1.0
 
 
 def _json_value(path: Path, data: bytes, line: int, errors: str) -> Any:
@@ -359,10 +374,14 @@ def _json_value(path: Path, data: bytes, line: int, errors: str) -> Any:
         raise InputError(path, f"line {bad_line} is not valid JSON ({exc.msg}, column {exc.colno})") from None
 
 
-def _records_frame(records: list[dict[str, Any]], lines: Sequence[int]) -> pd.DataFrame:
-    """Records as a string table, keys in order of first appearance, each row's ``_row`` its line."""
+def _records_frame(records: list[dict[str, Any]], lines: Sequence[int], marked: bool = False) -> pd.DataFrame:
+    """Records as a string table, keys in order of first appearance, each row's ``_row`` its line; ``marked``
+    adds ``_error`` to every row ("" where the line was read), so that every chunk of a file has it."""
     cells = [{key: _json_cell(value) for key, value in record.items()} for record in records]
-    return _as_strings(pd.DataFrame.from_records(cells)).assign(**{ROW_COL: list(lines)})
+    frame = _as_strings(pd.DataFrame.from_records(cells)).assign(**{ROW_COL: list(lines)})
+    if marked:
+        frame[ERROR_COL] = frame.pop(ERROR_COL) if ERROR_COL in frame else ""
+    return frame
 
 
 def _json_cell(value: Any) -> str | None:
@@ -515,7 +534,7 @@ def iter_table_chunks(path: str | Path, sheet: str | int | None = None, rows: in
         frame.columns = [str(c).strip() for c in frame.columns]
         frame = _with_place(frame.reset_index(drop=True), path, next_row)
         if columns is None:
-            if frame.columns.drop([FILE_COL, ROW_COL]).empty:
+            if frame.columns.drop([c for c in PLACE_COLUMNS if c in frame]).empty:
                 raise InputError(path, "the file has no header row")
             columns = list(frame.columns)
         elif list(frame.columns) != columns:

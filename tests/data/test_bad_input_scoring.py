@@ -8,6 +8,7 @@ still scored and written, and the bad ones are named in the error at the end (ex
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 
 from pipelines.score import UNDECODABLE, score
-from pipelines.tables import InputError
+from pipelines.tables import NOT_JSON, InputError
 from tests.data.test_bad_input_training import GOOD, GOOD_FRAME, HEADER, csv_text, excel, write
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("trained_store")]
@@ -190,3 +191,18 @@ def test_results_get_the_permissions_of_a_new_file(tmp_path: Path):
     (tmp_path / "new.csv").chmod(0o664)
     score(path, tmp_path / "new.csv")
     assert (tmp_path / "new.csv").stat().st_mode & 0o777 == 0o664, "a replaced result keeps its permissions"
+
+
+def test_a_broken_json_line_is_marked_and_the_others_are_scored(tmp_path: Path):
+    """Training refuses the file at the broken line (naming it); scoring keeps the line as a marked row."""
+    lines = [json.dumps({"case_id": i, "text": t}, ensure_ascii=False) for i, t, _ in GOOD]
+    lines.insert(1, '{"case_id": 9, "text": "快递丢件"')  # unterminated
+    lines.insert(3, '["not", "an", "object"]')
+    path = write(tmp_path / "a.jsonl", "\n".join(lines) + "\n")
+    summary = score(path, tmp_path / "out.csv")
+    out = _output(tmp_path / "out.csv")
+    assert summary.rows_read == len(out) == 5
+    assert out["text"].tolist() == [TEXTS[0], "", TEXTS[1], "", TEXTS[2]]
+    assert out["score_error"].tolist() == ["", NOT_JSON, "", NOT_JSON, ""]
+    assert out.loc[[1, 3], "needs_review"].tolist() == ["True", "True"]
+    assert out.loc[[0, 2, 4], "party"].ne("").all()
