@@ -372,4 +372,7 @@ def read_cases(
     ]
     if len(parts) == 1:
         return parts[0]
-    return validate(pd.concat(parts, ignore_index=True).fillna(""), labeled=need_label)
+    cases = pd.concat(parts, ignore_index=True).fillna("")
+    if need_label:  # each file is valid on its own; only an id labeled differently in two files is left to find
+        _check_conflicting_duplicates(cases)
+    return cases
