@@ -15,6 +15,7 @@ import pandas as pd
 
 from pipelines.config import ZH_NAMES
 from pipelines.export import write_csv
+from pipelines.realdata import Unlabeled
 from pipelines.text import clean_texts
 from pipelines.train import fit_model, out_of_fold
 
@@ -36,7 +37,7 @@ def doubted_labels(
     cases: pd.DataFrame,
     params: dict[str, Any],
     data: Path,
-    unlabeled: tuple[Path, ...] = (),
+    unlabeled: Unlabeled | None = None,
     folds: int = 5,
     seed: int = 0,
 ) -> pd.DataFrame:

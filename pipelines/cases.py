@@ -130,7 +130,7 @@ ROLE_MARKS: dict[str, str] = {
 class Columns:
     """Which input column plays which part; ``None`` where the table has no such column."""
 
-    case_id: str
+    case_id: str | None
     text: str
     label: str | None
     secondary: str | None
@@ -162,8 +162,12 @@ def find_columns(
     text_col: str | None = None,
     label_col: str | None = None,
     need_label: bool,
+    need_id: bool = True,
 ) -> Columns:
-    """Locate the case id, text, label, secondary label and chat-turn columns by explicit name or by alias."""
+    """Locate the case id, text, label, secondary label and chat-turn columns by explicit name or by alias.
+
+    ``need_id=False`` accepts a table without a case id column unless its chats come as one row per turn,
+    which only the id can join (``case_id`` is then ``None``)."""
     found = {
         part: _find(frame, part, explicit)
         for part, explicit in (
@@ -175,15 +179,14 @@ def find_columns(
             ("role", None),
         )
     }
-    wanted = ("case_id", "text", "label") if need_label else ("case_id", "text")
+    wanted = ("case_id",) * (need_id or found["role"] is not None) + ("text",) + ("label",) * need_label
     missing = [part for part in wanted if found[part] is None]
     if missing:
         hints = "; ".join(f"{part}: one of {', '.join(COLUMN_ALIASES[part][:6])}, …" for part in missing)
         raise InputError(
             _file_of(frame),
             f"missing column(s) {', '.join(missing)} (found {_user_columns(frame)}). Accepted headers — {hints}; "
-            "rename the header to one of these, or for a labeled export or a file to score name the column with "
-            "--id-col/--text-col/--label-col",
+            "rename the header to one of these, or name the column with --id-col/--text-col/--label-col",
         )
     return Columns(**found)
 
@@ -376,3 +379,34 @@ def read_cases(
     if need_label:  # each file is valid on its own; only an id labeled differently in two files is left to find
         _check_conflicting_duplicates(cases)
     return cases
+
+
+def unlabeled_texts(path: str | Path, *, id_col: str | None = None, text_col: str | None = None) -> list[str]:
+    """The texts of an unlabeled export (a file, or every table file of a folder), for few-label training.
+
+    Unlabeled exports usually come from the system that made the labeled one, so ``id_col`` and ``text_col``
+    (the labeled export's options) are used in each file that has such a header; a file without it is read
+    by alias. A file needs no case id unless its chats come as one row per turn. Rows without text are
+    skipped and counted in the log: a few empty cells among thousands of unlabeled rows should not stop a
+    training, and no output row depends on them.
+    """
+    texts: list[str] = []
+    for file in table_files(path):
+        frame = read_table(file)
+        cols = find_columns(
+            frame,
+            id_col=id_col if id_col in frame.columns else None,
+            text_col=text_col if text_col in frame.columns else None,
+            need_label=False,
+            need_id=False,
+        )
+        if cols.role is not None:
+            frame[cols.case_id] = frame[cols.case_id].astype(str).str.strip()
+            found = turns_to_cases(frame, cols)["text"]
+        else:
+            found = frame[cols.text].fillna("").astype(str)
+        empty = found.str.strip().eq("")
+        if empty.any():
+            log.info("%s: %d unlabeled row(s) without text skipped", file, int(empty.sum()))
+        texts.extend(found[~empty])
+    return texts

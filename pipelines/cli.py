@@ -67,8 +67,9 @@ AllowLabelOpt = Annotated[
 UnlabeledOpt = Annotated[
     list[Path] | None,
     typer.Option(
-        help="Unlabeled export (any accepted format, chats included; headers must be accepted aliases; a workbook's "
-        "first non-empty sheet) or real-data folder to learn from too (repeatable): few-label training."
+        help="Unlabeled export (any accepted format, chats included; a workbook's first non-empty sheet) or "
+        "real-data folder to learn from too (repeatable): few-label training. --id-col/--text-col apply to the "
+        "files that have such a header; others are read by alias. No id column needed unless chats come as turns."
     ),
 ]
 
@@ -284,6 +285,7 @@ def audit_labels(
     """
     from pipelines.audit import doubted_labels, write_audit
     from pipelines.config import load_params
+    from pipelines.realdata import load_unlabeled
     from pipelines.train import load_labeled
 
     try:
@@ -295,7 +297,8 @@ def audit_labels(
             label_col=label_col,
             allow_labels=tuple(allow_label or ()),
         )
-        doubted = doubted_labels(cases, load_params(params), data, tuple(unlabeled or ()))
+        pool = load_unlabeled(unlabeled, id_col=id_col, text_col=text_col) if unlabeled else None
+        doubted = doubted_labels(cases, load_params(params), data, pool)
     except (InputError, EncoderUnavailableError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -59,7 +59,7 @@ from pipelines.cues import CueFeatures, RoutedClassifier, lf_columns
 from pipelines.demo import load_demo
 from pipelines.encoder import word_encoder
 from pipelines.model import TEXT_COLUMN, build_pipeline
-from pipelines.realdata import load_unlabeled
+from pipelines.realdata import Unlabeled
 from pipelines.text import clean_texts
 from pipelines.weak import LabelModel, apply_lfs, genre_of, lf_table
 from pipelines.wordvectors import WordVectorFeatures
@@ -310,19 +310,17 @@ def fit_few_label(
     return FewLabelFit(model, extra, pool_texts=len(pool), members=members)
 
 
-def fit_for_training(
-    train_set: pd.DataFrame, unlabeled: Sequence[Path], params: dict[str, Any], data: Path
-) -> FewLabelFit:
-    """The few-label fit of a training run: read the unlabeled exports, add the demo corpus unless it is
-    the labeled data itself, and keep the labeling functions' table for the run."""
-    texts = load_unlabeled(unlabeled)
+def fit_for_training(train_set: pd.DataFrame, unlabeled: Unlabeled, params: dict[str, Any], data: Path) -> FewLabelFit:
+    """The few-label fit of a training run: the unlabeled texts plus the demo corpus unless it is the labeled
+    data itself, keeping the labeling functions' table and what was read for the run."""
+    texts = list(unlabeled.texts)
     demo = None
     if FewLabelSettings.from_params(params).demo_weight > 0 and Path(data).resolve() != DEMO_FILE.resolve():
         demo = load_demo()
     secondary = train_set.get("secondary")
     fit = fit_few_label(train_set["text"], train_set["label"], texts, params, demo=demo, secondary=secondary)
     fit.lf_table = lf_table(apply_lfs(train_set["text"].tolist()), train_set["label"])
-    fit.sources, fit.unlabeled_texts = tuple(str(p) for p in unlabeled), len(texts)
+    fit.sources, fit.unlabeled_texts = unlabeled.sources, len(texts)
     return fit
 
 

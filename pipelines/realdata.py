@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from pipelines.cases import read_cases
+from pipelines.cases import unlabeled_texts
 from pipelines.config import AGENT_MARK, BUYER_MARK
 
 GOLD_FILE = Path("gold") / "dev.csv"
@@ -65,17 +66,27 @@ def pool_root(path: Path) -> Path | None:
     return None
 
 
-def load_unlabeled(paths: Iterable[Path], sheet: str | None = None) -> list[str]:
+@dataclass(frozen=True)
+class Unlabeled:
+    """The unlabeled texts of a training run, deduplicated and read once for all its fits, and their paths."""
+
+    sources: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+
+
+def load_unlabeled(paths: Iterable[Path], *, id_col: str | None = None, text_col: str | None = None) -> Unlabeled:
     """Texts of unlabeled exports, in any format training accepts (chat turns included), deduplicated.
 
     A real-data folder laid out like ``../shared/data`` is read with :func:`load_pool`; any other file
-    or folder goes through the ordinary readers with ``need_label=False`` (a label column, if any, is ignored).
+    or folder with :func:`~pipelines.cases.unlabeled_texts`, where ``id_col``/``text_col`` name columns in
+    the files that have them (a label column, if any, is ignored).
     """
+    paths = [Path(p) for p in paths]
     texts: list[str] = []
-    for path in map(Path, paths):
+    for path in paths:
         root = pool_root(path) if path.is_dir() else None
         if root is not None:
             texts.extend(load_pool(root)["text"])
         else:
-            texts.extend(read_cases(path, need_label=False, sheet=sheet)["text"].astype(str))
-    return list(dict.fromkeys(t for t in texts if t.strip()))
+            texts.extend(unlabeled_texts(path, id_col=id_col, text_col=text_col))
+    return Unlabeled(tuple(map(str, paths)), tuple(dict.fromkeys(t for t in texts if t.strip())))

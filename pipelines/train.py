@@ -32,6 +32,7 @@ from pipelines.heldout import write_heldout
 from pipelines.metrics import classification_metrics, macro_f1_bounds, review_threshold
 from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline
 from pipelines.plots import confusion_figure
+from pipelines.realdata import Unlabeled, load_unlabeled
 from pipelines.registry import register
 from pipelines.text import clean_texts
 from pipelines.tracking import experiment_id, store_lock, use_store
@@ -154,7 +155,8 @@ def train(
     """Fit on a labeled export (default: the shipped demo corpus), log everything to MLflow, register the model.
 
     ``sample`` keeps a stratified subset of that many cases (for quick runs and tests). ``unlabeled`` exports
-    switch to few-label training (:mod:`pipelines.fewlabel`): same model shape, more training rows.
+    switch to few-label training (:mod:`pipelines.fewlabel`): same model shape, more training rows. They are
+    read once, with the labeled export's column options, and serve every fit of the run.
     ``refit`` measures by cross-validation instead (:func:`out_of_fold`: every case predicted once by a fit that
     did not see it) and registers a fit on every case: with a few hundred labels, the fifth a split holds out is
     worth more in the model, and a measurement on every case is steadier than one on a fifth.
@@ -163,21 +165,26 @@ def train(
     params = load_params(params_file)
     client = use_store()  # before the slow part: an unreachable store fails here, not after fitting
     cases = load_labeled(data, **read_options)
+    pool = (
+        load_unlabeled(unlabeled, id_col=read_options.get("id_col"), text_col=read_options.get("text_col"))
+        if unlabeled
+        else None
+    )
     if sample is not None:
         cases = stratified_sample(cases, sample, params["split"]["seed"])
     folds = round(1 / params["split"]["test_size"]) if refit else 0
     if refit:
         train_set = test_set = cases
         log.info("training on all %d cases, measured by %d-fold cross-validation", len(cases), folds)
-        few, model = fit_model(cases, unlabeled, params, data)
+        few, model = fit_model(cases, pool, params, data)
         classes = [str(c) for c in model.classes_]
         proba = out_of_fold(
-            cases, classes, folds, params["split"]["seed"], lambda part: fit_model(part, unlabeled, params, data)[1]
+            cases, classes, folds, params["split"]["seed"], lambda part: fit_model(part, pool, params, data)[1]
         )
     else:
         train_set, test_set = split_by_case(cases, params["split"]["test_size"], params["split"]["seed"])
         log.info("training on %d cases, holding out %d", len(train_set), len(test_set))
-        few, model = fit_model(train_set, unlabeled, params, data)
+        few, model = fit_model(train_set, pool, params, data)
         classes = [str(c) for c in model.classes_]
         proba = model.predict_proba(test_set[[TEXT_COLUMN]])
     pred = np.asarray(classes)[proba.argmax(axis=1)]
@@ -279,10 +286,10 @@ def out_of_fold(
 
 
 def fit_model(
-    cases: pd.DataFrame, unlabeled: tuple[Path, ...], params: dict[str, Any], data: Path
+    cases: pd.DataFrame, unlabeled: Unlabeled | None, params: dict[str, Any], data: Path
 ) -> tuple[FewLabelFit | None, Pipeline]:
     """The model of one fit on ``cases``: few-label when there are unlabeled exports, plain otherwise."""
-    if unlabeled:
+    if unlabeled is not None:
         few = fit_for_training(cases, unlabeled, params, data)
         return few, few.model
     return None, build_pipeline(params).fit(cases[[TEXT_COLUMN]], cases["label"])

@@ -142,3 +142,43 @@ def test_blank_spreadsheet_rows_are_no_cases_but_half_filled_ones_are_refused(tm
     frame.to_excel(tmp_path / "labeled.xlsx", index=False)
     with pytest.raises(InputError, match=r"row 3, column '责任方'"):
         read_cases(tmp_path / "labeled.xlsx", need_label=True)
+
+
+def test_unlabeled_exports_use_the_column_options_where_the_header_exists(tmp_path: Path):
+    from pipelines.realdata import load_unlabeled
+
+    folder = tmp_path / "unlabeled"
+    folder.mkdir()
+    (folder / "a.csv").write_text("工单,买家留言,备注\nu1,快递三天没到,x\nu2,发错颜色了,y\n", encoding="utf-8")
+    (folder / "b.csv").write_text("case_id,text\nu3,客服不回消息\n", encoding="utf-8")
+    pool = load_unlabeled([folder], id_col="工单", text_col="买家留言")
+    assert pool.texts == ("快递三天没到", "发错颜色了", "客服不回消息")
+    assert pool.sources == (str(folder),)
+
+
+def test_unlabeled_texts_need_no_case_id_and_skip_empty_rows(tmp_path: Path):
+    from pipelines.cases import unlabeled_texts
+
+    export = tmp_path / "complaints.csv"
+    export.write_text("投诉内容\n商品有划痕\n\n   \n退款一直没到账\n", encoding="utf-8")
+    assert unlabeled_texts(export) == ["商品有划痕", "退款一直没到账"]
+
+
+def test_unlabeled_chat_turns_still_need_a_case_id_to_be_joined(tmp_path: Path):
+    from pipelines.cases import unlabeled_texts
+
+    export = tmp_path / "turns.csv"
+    export.write_text("role,text\nbuyer,快递没到\nagent,已催促\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"turns\.csv.*missing column\(s\) case_id"):
+        unlabeled_texts(export)
+    export.write_text("会话id,role,text\ns1,buyer,快递没到\ns1,agent,已催促\n", encoding="utf-8")
+    assert unlabeled_texts(export) == ["买家：快递没到\n客服：已催促"]
+
+
+def test_a_named_text_column_missing_from_an_unlabeled_file_without_aliases_is_refused(tmp_path: Path):
+    from pipelines.cases import unlabeled_texts
+
+    export = tmp_path / "other.csv"
+    export.write_text("编号,留言\n1,快递没到\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"other\.csv.*missing column\(s\) text.*--text-col"):
+        unlabeled_texts(export, text_col="买家留言")

@@ -65,7 +65,7 @@ def mini_real(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_unlabeled_pool_renders_chats_with_role_marks(mini_real: Path):
-    texts = load_unlabeled([mini_real])
+    texts = load_unlabeled([mini_real]).texts
     assert "买家：快递三天了还没到\n客服：已为您催促配送" in texts
     assert "质量问题\n收到就坏了" in texts
     assert len(texts) == len(set(texts)) == 300 + 2 + 1 + 1
