@@ -212,14 +212,24 @@ def _with_place(frame: pd.DataFrame, path: Path, first_row: int) -> pd.DataFrame
 
 
 def table_files(path: str | Path) -> list[Path]:
-    """The table files a path stands for: the file itself, or a directory's files in name order."""
+    """The table files a path stands for: the file itself, or a directory's files in name order.
+
+    Subfolders are not read (an export folder often keeps older exports or results in one), and the log
+    names them. Hidden files and Office's lock files (``~$book.xlsx``, there while the workbook is open) are
+    skipped: they carry a table suffix but no table, and one of them would stop the whole job.
+    """
     path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
-        if not files:
-            raise InputError(path, f"the directory holds no table files ({', '.join(TABLE_SUFFIXES)})")
-        return files
-    return [path]
+    if not path.is_dir():
+        return [path]
+    entries = sorted(path.iterdir())
+    files = [
+        p for p in entries if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith((".", "~$"))
+    ]
+    if folders := [p.name for p in entries if p.is_dir() and not p.name.startswith(".")]:
+        log.warning("%s: subfolders not read: %s", path, ", ".join(folders))
+    if not files:
+        raise InputError(path, f"the directory holds no table files ({', '.join(TABLE_SUFFIXES)})")
+    return files
 
 
 # --- chunked reading, for scoring ------------------------------------------------------------------------

@@ -141,3 +141,20 @@ def test_nested_json_values_stay_json(tmp_path: Path):
     path.write_text('{"text": "发错货", "meta": {"店铺": "旗舰店"}, "tags": ["退货", 1]}\n', encoding="utf-8")
     frame = read_table(path)
     assert frame[["meta", "tags"]].iloc[0].tolist() == ['{"店铺": "旗舰店"}', '["退货", 1]']
+
+
+def test_a_folder_skips_lock_and_hidden_files_and_names_the_subfolders_it_does_not_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    from pipelines.tables import table_files
+
+    (tmp_path / "b.csv").write_text("case_id,text\n1,x\n", encoding="utf-8")
+    (tmp_path / "a.xlsx").write_bytes(b"PK")
+    (tmp_path / "~$a.xlsx").write_bytes(b"\x0bAnalyst   ")  # Excel's lock file while a.xlsx is open
+    (tmp_path / "._b.csv").write_bytes(b"\x00\x05\x16\x07")  # macOS resource fork on a shared drive
+    (tmp_path / "notes.md").write_text("x", encoding="utf-8")
+    (tmp_path / "2026-10").mkdir()
+    (tmp_path / ".git").mkdir()
+    with caplog.at_level("WARNING"):
+        assert [p.name for p in table_files(tmp_path)] == ["a.xlsx", "b.csv"]
+    assert "subfolders not read: 2026-10" in caplog.text and ".git" not in caplog.text
