@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import deque
 from functools import reduce
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from pipelines.job_store import log_job
 from pipelines.registry import ALLOW_ENV, check_model_safe, download_model, read_mlmodel
 from pipelines.score import EMPTY_TEXT, UNDECODABLE, ScoreSummary, undecodable_in
 from pipelines.scoring_model import identify
-from pipelines.tables import InputError, parquet_file, sniff_encoding, table_files
+from pipelines.tables import InputError, iter_table_chunks, parquet_file, sniff_encoding, table_files
 from pipelines.tracking import use_store
 
 #: Columns appended to each row, in order.
@@ -128,11 +129,14 @@ def score_spark(
         )
     if output.suffix.lower() not in SPARK_SUFFIXES:
         raise InputError(output, "the Spark engine writes .csv or .parquet (a folder of part files)")
-    for path in files:  # refused here in a second, not minutes later deep inside a Spark job
+    for path in files:  # refused here, not minutes later deep inside a Spark job
         if not path.is_file():
             raise InputError(path, "no such file or directory")
         if path.suffix.lower() == ".parquet":
             parquet_file(path).close()
+        else:  # parsed through once as the local engine parses it: Spark would take a row with an unquoted
+            # separator by dropping its extra cells, and an unclosed quote by making the rest of the file one cell
+            deque(iter_table_chunks(path), maxlen=0)
     client = use_store()
     with tempfile.TemporaryDirectory() as tmp:
         local_dir = download_model(model_uri, Path(tmp))

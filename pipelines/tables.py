@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from io import StringIO
@@ -152,7 +153,30 @@ def read_csv(path: Path) -> pd.DataFrame:
     log.info("%s: read as %s", path, encoding)
     sep = _separator(path, encoding)
     text = raw.decode(encoding).replace("\x00", "")
-    return pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    try:
+        return pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise _csv_error(path, exc) from None
+
+
+def _csv_error(path: Path, exc: pd.errors.ParserError) -> InputError:
+    """A CSV the parser gave up on, as an error naming the row (pandas counts records, the header as 1)."""
+    message = str(exc).strip()
+    if found := re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message):
+        expected, row, saw = map(int, found.groups())
+        return InputError(
+            path,
+            f"{saw} cells where the header has {expected}: a cell holding the separator must be quoted "
+            '(Excel\'s "CSV UTF-8" export does this)',
+            row=row,
+        )
+    if found := re.search(r"EOF inside string starting at row (\d+)", message):
+        return InputError(
+            path,
+            'a quote (") opens a cell here and never closes, so the rest of the file would be one cell',
+            row=int(found.group(1)) + 1,
+        )
+    return InputError(path, f"not a readable CSV ({message})")
 
 
 def read_excel(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
@@ -322,7 +346,7 @@ def _csv_chunks(path: Path, rows: int) -> Iterator[Chunk]:
             for frame in reader:
                 yield frame, raw.tell() / size
         except pd.errors.ParserError as exc:
-            raise InputError(path, f"not a readable CSV ({exc})") from exc
+            raise _csv_error(path, exc) from None
 
 
 def _json_chunks(path: Path, rows: int, errors: str = "replace") -> Iterator[Chunk]:

@@ -48,6 +48,14 @@ CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, ...] | Scored]] = {
     "empty file": (lambda d: write(d / "a.csv", b""), ("a.csv", "empty")),
     "header only": (lambda d: write(d / "a.csv", HEADER), ([], {})),  # nothing to score: a header-only result
     "missing text column": (lambda d: write(d / "a.csv", "case_id,label\n1,物流\n"), ("a.csv", "text")),
+    "a separator in an unquoted cell": (
+        lambda d: write(d / "a.csv", csv_text([*GOOD[:2], ("3", "衣服质量差,还掉色", "商家")])),
+        ("a.csv, row 4", "4 cells where the header has 3"),
+    ),
+    "a quote that never closes": (
+        lambda d: write(d / "a.csv", csv_text([GOOD[0], ("2", '"我自己拍错尺码了', "消费者"), GOOD[2]])),
+        ("a.csv, row 3", "never closes"),
+    ),
     "all-empty texts": (
         lambda d: write(d / "a.csv", csv_text([("1", " ", "物流"), ("2", "", "商家")])),
         ([" ", ""], {0: "empty text", 1: "empty text"}),

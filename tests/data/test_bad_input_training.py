@@ -110,6 +110,16 @@ CASES: dict[str, tuple[Callable[[Path], Path], list[str] | None, tuple[str, ...]
         ("a.xlsx", "XLSX"),
     ),
     "directory with one bad file": (lambda d: _folder_with_bad_file(d), None, ("b.csv", "empty")),
+    "a separator in an unquoted cell": (
+        lambda d: write(d / "a.csv", csv_text([*GOOD[:2], ("3", "衣服质量差,还掉色", "商家")])),
+        None,
+        ("a.csv, row 4", "4 cells where the header has 3", "quoted"),
+    ),
+    "a quote that never closes": (
+        lambda d: write(d / "a.csv", csv_text([GOOD[0], ("2", '"我自己拍错尺码了', "消费者"), GOOD[2]])),
+        None,
+        ("a.csv, row 3", "never closes"),
+    ),
 }
 
 

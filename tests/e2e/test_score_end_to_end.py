@@ -223,6 +223,9 @@ def test_spark_engine_predicts_what_the_local_scorer_predicts(
         summary = score_spark(folder, tmp_path / "spark.csv", master="local[2]")
         with pytest.raises(InputError, match=r"b\.csv: its case id and text columns are 'id', '投诉内容'"):
             score_spark(mixed, tmp_path / "mixed.csv", master="local[2]")
+        (mixed / "b.csv").write_text('case_id,text\n2,"商家发错货\n3,快递丢件\n', encoding="utf-8")
+        with pytest.raises(InputError, match=r"b\.csv, row 2: a quote"):  # Spark alone would make row 3 a cell
+            score_spark(mixed, tmp_path / "mixed.csv", master="local[2]")
     finally:
         from pyspark.sql import SparkSession
 
