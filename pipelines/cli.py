@@ -367,7 +367,15 @@ def score(
 
             if output is None:
                 raise InputError(input, "--engine spark needs an OUTPUT")
-            summary = score_spark(input, output, model_uri=model, id_col=id_col, text_col=text_col, master=spark_master)
+            summary = score_spark(
+                input,
+                output,
+                model_uri=model,
+                id_col=id_col,
+                text_col=text_col,
+                master=spark_master,
+                allow_pickle=allow_pickle,
+            )
         else:
             from pipelines.score import score as run_scoring
 

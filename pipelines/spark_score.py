@@ -117,6 +117,7 @@ def score_spark(
     id_col: str | None = None,
     text_col: str | None = None,
     master: str = "local[*]",
+    allow_pickle: bool = False,
 ) -> ScoreSummary:
     """Score CSV/Parquet input on Spark into ``output`` (a folder of part files) and record the job in MLflow."""
     started = time.perf_counter()
@@ -140,7 +141,7 @@ def score_spark(
     client = use_store()
     with tempfile.TemporaryDirectory() as tmp:
         local_dir = download_model(model_uri, Path(tmp))
-        check_model_safe(local_dir)
+        check_model_safe(local_dir, allow_pickle)
         identity = identify(model_uri, read_mlmodel(local_dir), client)
         spark = spark_session(master)
         frame, cols = read_input(spark, files, id_col, text_col)

@@ -243,3 +243,27 @@ def test_spark_engine_predicts_what_the_local_scorer_predicts(
     assert (merged["投诉内容_local"] == merged["投诉内容_spark"]).all(), "cells come out as they went in"
     assert merged.set_index("工单号").loc["E3", "投诉内容_spark"].startswith("'-")
     assert os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION") is None, "the driver's environment is untouched"
+
+
+@pytest.mark.spark
+def test_spark_engine_takes_a_pickle_model_only_when_allowed(trained: TrainResult, tmp_path: Path):
+    pytest.importorskip("pyspark")
+    from mlflow.sklearn import save_model
+
+    from pipelines.registry import UnsafeModelError, load_sklearn
+    from pipelines.spark_score import score_spark
+
+    model = tmp_path / "pickled"
+    save_model(load_sklearn(trained.model_uri), str(model), serialization_format="pickle")
+    export = tmp_path / "in.csv"
+    export.write_text(f"case_id,text\n1,{LOGISTICS}\n", encoding="utf-8")
+    with pytest.raises(UnsafeModelError, match="--allow-pickle"):
+        score_spark(export, tmp_path / "refused.csv", model_uri=str(model), master="local[1]")
+    try:
+        summary = score_spark(export, tmp_path / "out.csv", model_uri=str(model), master="local[1]", allow_pickle=True)
+    finally:
+        from pyspark.sql import SparkSession
+
+        if (session := SparkSession.getActiveSession()) is not None:
+            session.stop()
+    assert summary.rows_scored == 1 and summary.parties == {"logistics": 1}
