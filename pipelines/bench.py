@@ -127,7 +127,7 @@ class ScoreFile:
 def write_cases(texts: Sequence[str], n: int, path: Path, seed: int, label: str, kind: str = "plain") -> ScoreFile:
     """A CSV of ``n`` cases (``case_id,text``) resampled with replacement from ``texts``.
 
-    Resampling repeats texts, and the scorer scores a text once per chunk, so the table names how many
+    Resampling repeats texts, and the scorer scores a text once per file, so the table names how many
     distinct texts each file holds: a file of all-distinct texts would score more slowly.
     """
     picks = np.random.default_rng(seed).integers(0, len(texts), n)

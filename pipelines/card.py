@@ -19,14 +19,13 @@ import mlflow
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.tracking import MlflowClient
 
-from pipelines.config import DEMO_FILE, MODEL_NAME, PARTY_CODES, ZH_NAMES
+from pipelines.config import DEMO_FILE, LABELS, MODEL_NAME, ZH_NAMES
 from pipelines.evidence import TAG_CASES, TAG_DATA, TAG_KIND, evaluation_runs, latest_per_data
 from pipelines.intervals import CONFIDENCE
 
 CARD_ARTIFACT = "model_card.md"
 #: The registry keeps at most this many characters of a version description.
 DESCRIPTION_LIMIT = 5000
-_LABELS = (*PARTY_CODES, "none")
 
 
 @dataclass(frozen=True)
@@ -107,10 +106,10 @@ def _metrics_tables(rows: Sequence[MetricsRow]) -> list[str]:
             f"| {_num(m.get('log_loss'))} | {_num(m.get('review_precision'))} "
             f"| {_num(m.get('review_coverage'), '.1%')} | `{row.run_id[:8]}` |"
         )
-    lines += ["", "F1 per party:", "", "| evaluated on | " + " | ".join(_LABELS) + " |"]
-    lines.append("| --- |" + " ---: |" * len(_LABELS))
+    lines += ["", "F1 per party:", "", "| evaluated on | " + " | ".join(LABELS) + " |"]
+    lines.append("| --- |" + " ---: |" * len(LABELS))
     for row in rows:
-        lines.append(f"| {row.data} | " + " | ".join(_num(row.metrics.get(f"f1_{p}")) for p in _LABELS) + " |")
+        lines.append(f"| {row.data} | " + " | ".join(_num(row.metrics.get(f"f1_{p}")) for p in LABELS) + " |")
     return lines
 
 

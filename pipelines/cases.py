@@ -310,8 +310,8 @@ def to_cases(
     label_col: str | None = None,
     allow_labels: Iterable[str] = (),
 ) -> pd.DataFrame:
-    """The one entry point: raw table in, validated cases out (``case_id, text[, label[, secondary]]`` + extra
-    columns).
+    """A raw table in, validated cases out (``case_id, text[, label[, secondary]]`` + extra columns): how
+    training reads a labeled export. (Scoring keeps every row instead, and unlabeled exports need texts only.)
 
     Rows with no value in any cell (a spreadsheet's blank separator rows) are no cases: they are skipped and
     counted in the log, where a half-filled row is refused naming its row and column.

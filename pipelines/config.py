@@ -51,6 +51,8 @@ PARTIES: tuple[Party, ...] = (
     Party("logistics", "物流"),
 )
 PARTY_CODES: tuple[str, ...] = tuple(p.code for p in PARTIES)
+#: Every built-in label: the four parties and ``none`` (no party to blame).
+LABELS: tuple[str, ...] = (*PARTY_CODES, "none")
 #: Chinese display name of every known label, including ``none`` (no party to blame).
 ZH_NAMES: dict[str, str] = {p.code: p.zh for p in PARTIES} | {"none": "无责任方"}
 

@@ -110,9 +110,9 @@ class RoutedClassifier(ClassifierMixin, BaseEstimator):
     @property
     def coef_(self) -> np.ndarray:
         """Weights for explanations: the TF-IDF model's on the words, half the cue model's on the rule columns
-        (its share of the average on routed rows), 0 on the flags and on the vector columns, which name no
-        word. A chat's explanation can then name the rules that pushed it toward its party; the rule columns
-        are 0 on other genres."""
+        (its share of the average on chats; on summaries the vector model takes part of that), 0 on the flags
+        and on the vector columns, which name no word. A chat's explanation can then name the rules that pushed
+        it toward its party; the rule columns are 0 on other genres."""
         rules = 0.5 * np.asarray(self.cue_model.coef_)[:, self.n_text :]
         vectors = np.zeros((rules.shape[0], self.n_vector if self._vectors() else 0))
         return np.hstack([np.asarray(self.text_model.coef_), rules, np.zeros((rules.shape[0], 1)), vectors])

@@ -58,7 +58,7 @@ from pipelines.config import DEMO_FILE
 from pipelines.cues import CueFeatures, RoutedClassifier, lf_columns
 from pipelines.demo import load_demo
 from pipelines.encoder import word_encoder
-from pipelines.model import TEXT_COLUMN, build_pipeline
+from pipelines.model import TEXT_COLUMN, build_pipeline, text_frame
 from pipelines.realdata import Unlabeled
 from pipelines.text import clean_texts
 from pipelines.weak import LabelModel, apply_lfs, genre_of, lf_table
@@ -149,10 +149,6 @@ def demo_weights(texts: Sequence[str], settings: FewLabelSettings) -> np.ndarray
     return np.array([by_genre.get(genre_of(text), settings.demo_weight) for text in clean_texts(list(texts))])
 
 
-def _frame(texts: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame({TEXT_COLUMN: list(texts)})
-
-
 def _with_lfs(x: sp.spmatrix, votes: np.ndarray, scale: float = 1.0) -> sp.csr_matrix:
     """TF-IDF rows with the LF columns of :func:`pipelines.cues.lf_columns` appended (the cue model's features)."""
     return sp.hstack([x, lf_columns(votes, scale)]).tocsr()
@@ -236,10 +232,10 @@ def fit_few_label(
     model = build_pipeline(params)
     features, clf = model.named_steps["select"], model.named_steps["clf"]
     if demo is not None and settings.demo_weight > 0 and settings.demo_vocabulary:
-        features.fit(_frame(texts + demo[TEXT_COLUMN].tolist()))
-        x_labeled = features.transform(_frame(texts))
+        features.fit(text_frame(texts + demo[TEXT_COLUMN].tolist()))
+        x_labeled = features.transform(text_frame(texts))
     else:
-        x_labeled = features.fit_transform(_frame(texts))
+        x_labeled = features.fit_transform(text_frame(texts))
     votes = apply_lfs(texts) if settings.weak_weight > 0 or settings.teacher_weight > 0 else None
     blocks, targets, weights = [x_labeled], [y], [np.ones(len(y))]
     extra: dict[str, dict[str, int]] = {}
@@ -251,7 +247,7 @@ def fit_few_label(
         extra[source] = pd.Series(rows_labels).value_counts().to_dict() if len(rows_labels) else {}
 
     uses_pool = settings.weak_weight > 0 or settings.self_weight > 0 or settings.teacher_weight > 0
-    x_pool = features.transform(_frame(pool)) if pool and uses_pool else None
+    x_pool = features.transform(text_frame(pool)) if pool and uses_pool else None
     # The cue model and the vector model are fitted on labeled (and demo) rows: the fitted model has the same
     # parts whether or not pool texts are left to teach, so what cross-validation measured is what is registered.
     cues = settings.teacher_weight > 0 and bool(settings.teacher_genres)

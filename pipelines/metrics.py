@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, log_loss, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_recall_fscore_support
 
 from pipelines.config import PARTY_CODES
 from pipelines.intervals import macro_f1_interval
@@ -18,6 +18,11 @@ def scored_parties(classes: Sequence[str]) -> list[str]:
     return [p for p in PARTY_CODES if p in classes]
 
 
+def party_macro_f1(y_true: Sequence[str], y_pred: Sequence[str], parties: Sequence[str] = PARTY_CODES) -> float:
+    """Macro-F1 over ``parties`` (by default all four), ``none`` rows counted as false positives when blamed."""
+    return float(f1_score(y_true, y_pred, labels=list(parties), average="macro", zero_division=0))
+
+
 def classification_metrics(
     y_true: Sequence[str], y_pred: Sequence[str], proba: np.ndarray | None, classes: Sequence[str]
 ) -> dict[str, float]:
@@ -25,7 +30,7 @@ def classification_metrics(
     classes = list(classes)
     prec, rec, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
     metrics: dict[str, float] = {
-        "macro_f1": float(np.mean([f for c, f in zip(classes, f1, strict=True) if c in scored_parties(classes)])),
+        "macro_f1": party_macro_f1(y_true, y_pred, scored_parties(classes)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
     }
     if proba is not None:

@@ -29,6 +29,12 @@ from pipelines.tokenize import tokenize
 
 TEXT_COLUMN = "text"
 
+
+def text_frame(texts: Iterable[str]) -> pd.DataFrame:
+    """Texts as the one-column frame the pipeline takes (it selects :data:`TEXT_COLUMN` by name)."""
+    return pd.DataFrame({TEXT_COLUMN: list(texts)})
+
+
 #: The only non-scikit-learn objects a saved model may contain; skops refuses to load anything else.
 TRUSTED_TYPES: tuple[str, ...] = (
     "pipelines.text.clean_texts",

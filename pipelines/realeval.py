@@ -38,17 +38,16 @@ import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pandas as pd
-from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from pipelines.baseline import predict_keywords
-from pipelines.config import DEMO_FILE, PARAMS_FILE, PARTY_CODES, load_params
+from pipelines.config import DEMO_FILE, LABELS, PARAMS_FILE, load_params
 from pipelines.demo import load_demo
 from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelSettings, fit_few_label
 from pipelines.intervals import CONFIDENCE, RESAMPLES, macro_f1_interval, party_f1_intervals
-from pipelines.metrics import classification_metrics
-from pipelines.model import TEXT_COLUMN, build_pipeline
+from pipelines.metrics import classification_metrics, party_macro_f1
+from pipelines.model import TEXT_COLUMN, build_pipeline, text_frame
 from pipelines.plots import confusion_figure, learning_curve_figure
 from pipelines.realdata import GENRES, load_gold, load_pool
 from pipelines.text import clean_texts
@@ -60,7 +59,6 @@ log = logging.getLogger(__name__)
 #: Cross-validation runs live apart from model evaluations, which compare registered versions.
 REAL_EXPERIMENT = "liability-real-cv"
 METHODS: tuple[str, ...] = ("model", "model_unseen", "tfidf", "keywords", "demo_only")
-CLASSES: tuple[str, ...] = (*PARTY_CODES, "none")
 PREDICTIONS_FILE = "predictions.csv"
 FOLDS = 5
 
@@ -74,15 +72,6 @@ class RealEvaluation:
     seconds: float
     #: Mean macro-F1 per share of the labeled cases (empty without ``shares``); see :func:`learning_curve`.
     curve: pd.DataFrame
-
-
-def party_macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
-    """Macro-F1 over the four parties, ``none`` rows counted as false positives when blamed."""
-    return float(f1_score(y_true, y_pred, labels=list(PARTY_CODES), average="macro", zero_division=0))
-
-
-def _frame(texts: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame({TEXT_COLUMN: list(texts)})
 
 
 def share_column(method: str, share: float) -> str:
@@ -122,21 +111,21 @@ def cross_validate(
     folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
     for k, (train, test) in enumerate(folds.split(texts, labels)):
         fitted = fit_few_label(texts[train], labels[train], pool, params, demo=demo, secondary=secondary[train]).model
-        proba = fitted.predict_proba(_frame(texts[test]))
+        proba = fitted.predict_proba(text_frame(texts[test]))
         out.loc[out.index[test], "model"] = fitted.classes_[proba.argmax(axis=1)]
         out.loc[out.index[test], "model_confidence"] = proba.max(axis=1)
         held_out = set(texts[test])
         unseen_pool = [text for text in pool if text not in held_out]
         unseen = fit_few_label(texts[train], labels[train], unseen_pool, params, demo=demo, secondary=secondary[train])
-        out.loc[out.index[test], "model_unseen"] = unseen.model.predict(_frame(texts[test]))
-        plain = build_pipeline(params).fit(_frame(texts[train]), labels[train])
-        out.loc[out.index[test], "tfidf"] = plain.predict(_frame(texts[test]))
+        out.loc[out.index[test], "model_unseen"] = unseen.model.predict(text_frame(texts[test]))
+        plain = build_pipeline(params).fit(text_frame(texts[train]), labels[train])
+        out.loc[out.index[test], "tfidf"] = plain.predict(text_frame(texts[test]))
         for share in shares:
             part = labeled_share(train, labels, share, seed)
             few = fit_few_label(texts[part], labels[part], pool, params, demo=demo, secondary=secondary[part]).model
-            out.loc[out.index[test], share_column("model", share)] = few.predict(_frame(texts[test]))
-            plain = build_pipeline(params).fit(_frame(texts[part]), labels[part])
-            out.loc[out.index[test], share_column("tfidf", share)] = plain.predict(_frame(texts[test]))
+            out.loc[out.index[test], share_column("model", share)] = few.predict(text_frame(texts[test]))
+            plain = build_pipeline(params).fit(text_frame(texts[part]), labels[part])
+            out.loc[out.index[test], share_column("tfidf", share)] = plain.predict(text_frame(texts[test]))
         log.info("seed %d fold %d/%d done", seed, k + 1, FOLDS)
     out["keywords"] = predict_keywords(clean_texts(texts))
     return out
@@ -145,7 +134,7 @@ def cross_validate(
 def method_metrics(frame: pd.DataFrame, method: str) -> dict[str, float]:
     """Macro-F1, per-class precision/recall/F1, per-genre macro-F1 and agreement accuracy of one method."""
     y, pred = frame["label"], frame[method]
-    metrics = {k: v for k, v in classification_metrics(y, pred, None, CLASSES).items() if not k.startswith("support")}
+    metrics = {k: v for k, v in classification_metrics(y, pred, None, LABELS).items() if not k.startswith("support")}
     for genre in GENRES:
         rows = frame["genre"] == genre
         if rows.any():
@@ -290,9 +279,7 @@ def evaluate_real(
             write_csv(summary.round(4), out / "summary.csv", index=True, encoding="utf-8")
             for method in METHODS:
                 first = predictions[predictions["seed"] == seeds[0]]
-                fig = confusion_figure(
-                    first["label"], first[method], CLASSES, f"{method}, out-of-fold, seed {seeds[0]}"
-                )
+                fig = confusion_figure(first["label"], first[method], LABELS, f"{method}, out-of-fold, seed {seeds[0]}")
                 fig.savefig(out / f"confusion_{method}.png", dpi=120)
                 plt.close(fig)
             if not curve.empty:

@@ -1,7 +1,8 @@
 """Batch scoring: a dispute export in, the same rows out with the responsible party predicted for each.
 
-The input is read and scored in chunks, so memory stays bounded whatever the file size; the model runs
-once per chunk (vectorized), never once per row. Every row comes out, in its order, with every input
+The input is read in chunks, so memory stays bounded whatever the file size; the model runs on tasks of
+up to 5,000 new texts at once (vectorized, on one worker process per core), never once per row, and a
+text repeated in a file is scored once. Every row comes out, in its order, with every input
 column: a row that cannot be scored keeps its place with the reason in ``score_error``, and only a
 problem with a whole file (unreadable, missing columns) stops the job. Each job is one MLflow run in
 experiment ``liability-scoring``, which records counts and shares, never the texts.

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
+from pipelines.config import LABELS
 from pipelines.text import clean_texts
 
-LABELS: tuple[str, ...] = ("merchant", "platform", "consumer", "logistics", "none")
 ABSTAIN = -1
 _INDEX = {label: i for i, label in enumerate(LABELS)}
 
@@ -346,13 +346,3 @@ class LabelModel:
         silent = (votes == ABSTAIN).all(axis=1)
         label[silent], confidence[silent] = "", 0.0
         return label, confidence
-
-
-def majority_vote(votes: np.ndarray) -> np.ndarray:
-    """The most-voted label per case (ties to the earlier label in :data:`LABELS`), ``none`` if silent.
-
-    The simplest combiner, kept as the reference the label model must beat.
-    """
-    counts = np.stack([(votes == k).sum(axis=1) for k in range(len(LABELS))], axis=1)
-    winner = np.asarray(LABELS, dtype=object)[counts.argmax(axis=1)]
-    return np.where(counts.sum(axis=1) > 0, winner, "none")

@@ -6,7 +6,7 @@ from sklearn.metrics import f1_score
 
 from pipelines.config import PARTY_CODES
 from pipelines.intervals import macro_f1_interval, party_codes, party_f1_intervals, resampled_party_f1
-from pipelines.realeval import party_macro_f1
+from pipelines.metrics import party_macro_f1
 
 LABELS = np.array(["merchant", "platform", "consumer", "logistics", "none"], dtype=object)
 

@@ -8,8 +8,8 @@ from pipelines.config import DEMO_FILE, load_params
 from pipelines.cues import RoutedClassifier
 from pipelines.explain import Explainer
 from pipelines.fewlabel import fit_few_label
+from pipelines.metrics import party_macro_f1
 from pipelines.model import TEXT_COLUMN
-from pipelines.realeval import party_macro_f1
 from pipelines.text import clean_texts
 from pipelines.weak import genre_of
 
