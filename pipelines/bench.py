@@ -38,7 +38,8 @@ from threadpoolctl import threadpool_limits
 
 from pipelines.config import DEMO_FILE, PROJECT_ROOT, load_params, real_data_dir
 from pipelines.demo import generate
-from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline
+from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline, text_frame
+from pipelines.realdata import load_pool, pool_root
 from pipelines.text import clean_texts
 from pipelines.tokenize import tokenize, tokenize_with
 
@@ -97,21 +98,14 @@ class Row:
 
 
 def text_pool(real_dir: Path | None = None) -> list[str]:
-    """Every text to resample: the shipped demo corpus and, when present, the real unlabeled pool."""
+    """Every text to resample: the shipped demo corpus and, when present, the real unlabeled pool as training
+    reads it (:func:`pipelines.realdata.load_pool`)."""
     texts = pd.read_csv(DEMO_FILE, usecols=["text"])["text"].dropna().astype(str).tolist()
-    real = (real_dir or real_data_dir()) / "real"
-    if not real.is_dir():
-        log.warning("real pool not found at %s: resampling the demo corpus only", real)
+    root = real_dir or real_data_dir()
+    if pool_root(root) is None:
+        log.warning("real pool not found under %s: resampling the demo corpus only", root)
         return texts
-    for name in ("reviews.csv", "summaries.csv", "waimai.csv"):
-        texts += pd.read_csv(real / name, usecols=["text"])["text"].dropna().astype(str).tolist()
-    texts += pd.read_json(real / "complaints.jsonl", lines=True)["text"].dropna().astype(str).tolist()
-    turns = pd.read_csv(real / "chats.csv", usecols=["case_id", "turn", "role", "text"]).sort_values(
-        ["case_id", "turn"]
-    )
-    lines = turns["role"].map({"buyer": "买家：", "agent": "客服："}).fillna("") + turns["text"].fillna("").astype(str)
-    texts += lines.groupby(turns["case_id"], sort=True).agg("\n".join).tolist()
-    return texts
+    return texts + load_pool(root)["text"].tolist()
 
 
 @dataclass(frozen=True)
@@ -599,7 +593,7 @@ def _child_task(task: str, args: list[str]) -> dict[str, float]:
 
         (model_dir,) = args
         model = load_sklearn(model_dir)
-        model.predict(pd.DataFrame({TEXT_COLUMN: [ONE_CASE]}))
+        model.predict(text_frame([ONE_CASE]))
         return {"maxrss_mb": _peak_mb()}
     raise ValueError(f"unknown bench task {task!r}")
 
