@@ -38,21 +38,22 @@ def doubted_labels(
     params: dict[str, Any],
     data: Path,
     unlabeled: Unlabeled | None = None,
-    folds: int = 5,
-    seed: int = 0,
 ) -> pd.DataFrame:
     """Cases whose out-of-fold prediction differs from their label, most confident disagreement first.
 
     Each case is predicted by the model ``train`` would register from ``data`` and ``unlabeled`` (few-label
-    with the demo corpus when there are unlabeled exports, plain otherwise), fit on the other folds.
-    ``doubt`` is the predicted class's probability minus the given label's: near 1 the model is sure the
+    with the demo corpus when there are unlabeled exports, plain otherwise), fit on the other folds (those of ``train --refit``, so its out-of-fold
+    predictions are the ones the audit reads). ``doubt`` is the predicted class's probability minus the given label's: near 1 the model is sure the
     label is wrong, near 0 it hesitates. Texts are masked, so the file may be shared.
     """
     labels = cases["label"].to_numpy(dtype=object)
     counts = pd.Series(labels).value_counts()
+    folds = round(1 / params["split"]["test_size"])  # the folds and seed of `train --refit`
     n_folds = int(min(folds, counts.min())) if counts.min() >= 2 else 2
     classes = sorted(counts.index)
-    proba = out_of_fold(cases, classes, n_folds, seed, lambda part: fit_model(part, unlabeled, params, data)[1])
+    proba = out_of_fold(
+        cases, classes, n_folds, params["split"]["seed"], lambda part: fit_model(part, unlabeled, params, data)[1]
+    )
     suggested = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     suggested_p, label_p = proba.max(axis=1), proba[np.arange(len(cases)), [classes.index(y) for y in labels]]
     audit = pd.DataFrame(

@@ -59,23 +59,22 @@ def _codes_of(labels: Sequence[str], predictions: np.ndarray, parties: Sequence[
     )
 
 
-def _percentile_interval(
-    statistic: Callable[..., np.ndarray], cases: int, confidence: float, resamples: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The percentile bootstrap interval of ``statistic`` (a function of resampled case indices) over ``cases``.
+def _percentile_interval(statistic: Callable[..., np.ndarray], cases: int) -> tuple[np.ndarray, np.ndarray]:
+    """The :data:`CONFIDENCE` percentile bootstrap interval of ``statistic`` (a function of resampled case
+    indices) over ``cases``, from :data:`RESAMPLES` draws.
 
-    ``seed`` fixes the draws, so the same call gives the same interval, and calls with the same seed resample
-    the same case sets (which makes intervals of different methods comparable).
+    The draws are seeded, so the same call gives the same interval, and every call resamples the same case
+    sets (which makes intervals of different methods comparable).
     """
     result = bootstrap(
         (np.arange(cases),),
         statistic,
         vectorized=True,
-        n_resamples=resamples,
+        n_resamples=RESAMPLES,
         batch=200,
-        confidence_level=confidence,
+        confidence_level=CONFIDENCE,
         method="percentile",
-        rng=np.random.default_rng(seed),
+        rng=np.random.default_rng(0),
     )
     return np.asarray(result.confidence_interval.low), np.asarray(result.confidence_interval.high)
 
@@ -86,9 +85,6 @@ def macro_f1_interval(
     baseline: np.ndarray | None = None,
     *,
     parties: Sequence[str] = PARTY_CODES,
-    confidence: float = CONFIDENCE,
-    resamples: int = RESAMPLES,
-    seed: int = 0,
 ) -> tuple[float, float]:
     """The interval of the mean-over-seeds macro-F1 over ``parties`` of ``predictions`` (an array of labels,
     seeds x cases), or, given ``baseline`` (the same shape), of its difference from the baseline's. A single case
@@ -102,28 +98,23 @@ def macro_f1_interval(
         score = resampled_party_f1(truth, ours, cases, len(parties)).mean(axis=0)
         return score if theirs is None else score - resampled_party_f1(truth, theirs, cases, len(parties)).mean(axis=0)
 
-    low, high = _percentile_interval(statistic, len(truth), confidence, resamples, seed)
+    low, high = _percentile_interval(statistic, len(truth))
     return float(low), float(high)
 
 
 def party_f1_intervals(
     labels: Sequence[str],
     predictions: np.ndarray,
-    *,
-    parties: Sequence[str] = PARTY_CODES,
-    confidence: float = CONFIDENCE,
-    resamples: int = RESAMPLES,
-    seed: int = 0,
 ) -> dict[str, tuple[float, float]]:
     """The interval of each party's mean-over-seeds F1: the rarest parties, with a few dozen cases, are the
     least certain, so a per-party floor (every F1 at least 0.60) is checked against their lower ends. NaN for a
     single case, as :func:`macro_f1_interval`."""
-    truth, ours = _codes_of(labels, predictions, parties)
+    truth, ours = _codes_of(labels, predictions, PARTY_CODES)
     if len(truth) < 2:
-        return dict.fromkeys(parties, (np.nan, np.nan))
+        return dict.fromkeys(PARTY_CODES, (np.nan, np.nan))
 
     def statistic(cases: np.ndarray, axis: int = -1) -> np.ndarray:
-        return resampled_party_f1(truth, ours, cases, len(parties))
+        return resampled_party_f1(truth, ours, cases, len(PARTY_CODES))
 
-    low, high = _percentile_interval(statistic, len(truth), confidence, resamples, seed)
-    return {party: (float(lo), float(hi)) for party, lo, hi in zip(parties, low, high, strict=True)}
+    low, high = _percentile_interval(statistic, len(truth))
+    return {party: (float(lo), float(hi)) for party, lo, hi in zip(PARTY_CODES, low, high, strict=True)}

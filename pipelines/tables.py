@@ -179,7 +179,7 @@ def _csv_error(path: Path, exc: pd.errors.ParserError) -> InputError:
     return InputError(path, f"not a readable CSV ({message})")
 
 
-def read_excel(path: Path, sheet: str | int | None = None) -> pd.DataFrame:
+def read_excel(path: Path, sheet: str | None = None) -> pd.DataFrame:
     """Read one sheet of a workbook whole: the named one, else the first sheet that has any data.
 
     The same streaming reader as scoring's, so that training and scoring see the same rows with the same
@@ -204,7 +204,7 @@ def read_parquet(path: Path) -> pd.DataFrame:
         return _as_strings(parquet.read().to_pandas(integer_object_nulls=True))
 
 
-def read_table(path: str | Path, sheet: str | int | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """Read one file of any accepted format, adding ``_file`` and ``_row`` for error messages."""
     path = Path(path)
     if not path.exists():
@@ -472,7 +472,7 @@ def _header(values: tuple[Any, ...]) -> list[str]:
     return names
 
 
-def _excel_chunks(path: Path, sheet: str | int | None, rows: int) -> Iterator[Chunk]:
+def _excel_chunks(path: Path, sheet: str | None, rows: int) -> Iterator[Chunk]:
     """One sheet streamed row by row (openpyxl read-only): the named one, else the first with data rows.
 
     The header is the first row with a value. Blank rows after it are kept as empty rows, so that rows out
@@ -488,8 +488,8 @@ def _excel_chunks(path: Path, sheet: str | int | None, rows: int) -> Iterator[Ch
             sheets = book.worksheets
         else:
             try:
-                sheets = [book.worksheets[sheet] if isinstance(sheet, int) else book[sheet]]
-            except (KeyError, IndexError):
+                sheets = [book[sheet]]
+            except KeyError:
                 raise InputError(path, f"no sheet {sheet!r}; the workbook has {book.sheetnames}") from None
         for ws in sheets:
             declared = ws.max_row or 0
@@ -541,7 +541,7 @@ def _sheet_frame(batch: list[list[str]], numbers: list[int], columns: list[str])
     return pd.DataFrame(batch, columns=columns, dtype=str).assign(**{ROW_COL: numbers})
 
 
-def iter_table_chunks(path: str | Path, sheet: str | int | None = None, rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+def iter_table_chunks(path: str | Path, sheet: str | None = None, rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
     """Read one file of any accepted format in chunks of at most ``rows`` rows, with ``_file`` and ``_row``.
 
     Every chunk has the first chunk's columns (JSON Lines may add keys later on: those are reported and

@@ -110,15 +110,15 @@ def store_lock(uri: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def server_command(uri: str, port: int, host: str = "127.0.0.1") -> list[str]:
-    """The ``mlflow server`` command that serves the store at ``uri`` (UI and REST API).
+def server_command(uri: str, port: int) -> list[str]:
+    """The ``mlflow server`` command that serves the store at ``uri`` (UI and REST API) on this machine only.
 
     One worker, because it starts in seconds and one reviewer needs no more. For a local store, new
     experiments get their artifacts under the same ``mlartifacts`` the pipelines write to, so the server
     and the pipelines never disagree on where a run's files are.
     """
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", uri]
-    command += ["--host", host, "--port", str(port), "--workers", "1"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     root = artifact_root(uri)
     if root is not None:
         command += ["--default-artifact-root", root.as_uri()]
