@@ -226,8 +226,12 @@ def fit_few_label(
     texts, y = list(texts), np.asarray(labels, dtype=object)
     seen = {_spaceless(t) for t in texts}
     pool = [t for t in dict.fromkeys(unlabeled) if _spaceless(t) not in seen]
-    if unlabeled and not pool:
-        log.warning("every unlabeled text is also a labeled case: no pseudo-labeled rows, only the labeled fit")
+    if not pool:
+        log.warning(
+            "%s: no weak, pseudo- or teacher-labeled rows; the fit learns from the labeled cases (and the demo "
+            "corpus and secondary labels, when set)",
+            "every unlabeled text is also a labeled case" if unlabeled else "no unlabeled text was read",
+        )
 
     model = build_pipeline(params)
     features, clf = model.named_steps["select"], model.named_steps["clf"]
@@ -288,9 +292,9 @@ def fit_few_label(
             lf_y.append(demo_block[1])
             lf_w.append(demo_block[2])
         lf_model = clone(clf).fit(sp.vstack(lf_x).tocsr(), np.concatenate(lf_y), sample_weight=np.concatenate(lf_w))
-        if teaching:
-            genres = np.array([genre_of(text) for text in clean_texts(pool)])
-            rows = np.flatnonzero(np.isin(genres, settings.teacher_genres))
+        genres = np.array([genre_of(text) for text in clean_texts(pool)]) if teaching else np.array([])
+        rows = np.flatnonzero(np.isin(genres, settings.teacher_genres))
+        if len(rows):  # an export of reviews or complaints alone has nothing for the teacher
             classes = np.union1d(clf.classes_, lf_model.classes_)
             x_rows = x_pool[rows]
             proba = mean_proba([(clf, x_rows), (lf_model, _with_lfs(x_rows, pool_votes[rows], scale))], classes)

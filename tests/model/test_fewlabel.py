@@ -133,3 +133,15 @@ def test_labeled_cases_in_the_pool_are_left_out_and_the_model_keeps_its_parts(sp
     union = fit.model.named_steps["select"].named_transformers_["text"].named_steps["features"]
     assert [name for name, _ in union.transformer_list] == ["words", "chars", "cues", "vectors"]
     assert isinstance(fit.model.named_steps["clf"], RoutedClassifier)
+
+
+def test_a_pool_without_chats_or_summaries_teaches_nothing_and_fits(split):
+    """Reviews or complaints alone are the commonest unlabeled export: the teacher, which labels chats and
+    summaries, has no rows then, and the fit goes on with weak and pseudo-labeled rows."""
+    labeled, unlabeled, _ = split
+    kinds = [genre_of(text) for text in clean_texts(unlabeled["text"].tolist())]
+    plain = [raw for raw, kind in zip(unlabeled["text"], kinds, strict=True) if kind in ("review", "complaint")]
+    assert 0 < len(plain) < len(unlabeled)
+    fit = fit_few_label(labeled["text"], labeled["label"], plain, load_params())
+    assert "teacher" not in fit.extra_rows and {"weak", "self"} <= set(fit.extra_rows)
+    assert fit.members == ("cues", "vectors")
