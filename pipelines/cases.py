@@ -386,27 +386,52 @@ def unlabeled_texts(path: str | Path, *, id_col: str | None = None, text_col: st
 
     Unlabeled exports usually come from the system that made the labeled one, so ``id_col`` and ``text_col``
     (the labeled export's options) are used in each file that has such a header; a file without it is read
-    by alias. A file needs no case id unless its chats come as one row per turn. Rows without text are
-    skipped and counted in the log: a few empty cells among thousands of unlabeled rows should not stop a
-    training, and no output row depends on them.
+    by alias. A file needs no case id unless its chats come as one row per turn. Rows without text, and turn
+    rows without a case id (which could not be told from other chats' turns), are skipped and named in the
+    log: a few empty cells among thousands of unlabeled rows should not stop a training, and no output row
+    depends on them.
     """
     texts: list[str] = []
     for file in table_files(path):
         frame = read_table(file)
-        cols = find_columns(
-            frame,
-            id_col=id_col if id_col in frame.columns else None,
-            text_col=text_col if text_col in frame.columns else None,
-            need_label=False,
-            need_id=False,
-        )
+        role = _find(frame, "role", None)
+        try:
+            cols = find_columns(
+                frame,
+                id_col=id_col if id_col in frame.columns else None,
+                text_col=text_col if text_col in frame.columns else None,
+                need_label=False,
+                need_id=False,
+            )
+        except InputError as exc:
+            turns = f" Its column '{role}' makes its rows chat turns, which only a case id can join." if role else ""
+            raise InputError(
+                exc.file,
+                f"{exc.message}.{turns} In an unlabeled file, --id-col/--text-col apply where it has that header",
+            ) from None
         if cols.role is not None:
-            frame[cols.case_id] = frame[cols.case_id].astype(str).str.strip()
-            found = turns_to_cases(frame, cols)["text"]
+            ids = frame[cols.case_id].astype(str).str.strip()
+            _log_skipped(frame, ids.eq(""), cols.case_id, "chat turn(s) without a case id")
+            found = turns_to_cases(frame[ids.ne("")].assign(**{cols.case_id: ids}), cols)["text"]
         else:
             found = frame[cols.text].fillna("").astype(str)
-        empty = found.str.strip().eq("")
-        if empty.any():
-            log.info("%s: %d unlabeled row(s) without text skipped", file, int(empty.sum()))
-        texts.extend(found[~empty])
+            empty = found.str.strip().eq("")
+            _log_skipped(frame, empty, cols.text, "row(s) without text")
+            found = found[~empty]
+        texts.extend(found)
     return texts
+
+
+def _log_skipped(frame: pd.DataFrame, skipped: pd.Series, column: str, what: str) -> None:
+    """Log the unlabeled rows left out: file, how many, column and first rows."""
+    if skipped.any():
+        rows = frame.loc[skipped, ROW_COL].tolist()
+        log.info(
+            "%s: %d unlabeled %s skipped (column '%s', rows %s%s)",
+            _file_of(frame),
+            len(rows),
+            what,
+            column,
+            rows[:5],
+            " …" * (len(rows) > 5),
+        )

@@ -169,10 +169,22 @@ def test_unlabeled_chat_turns_still_need_a_case_id_to_be_joined(tmp_path: Path):
 
     export = tmp_path / "turns.csv"
     export.write_text("role,text\nbuyer,快递没到\nagent,已催促\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"turns\.csv.*missing column\(s\) case_id"):
+    with pytest.raises(InputError, match=r"turns\.csv.*missing column\(s\) case_id.*'role' makes its rows chat turns"):
         unlabeled_texts(export)
-    export.write_text("会话id,role,text\ns1,buyer,快递没到\ns1,agent,已催促\n", encoding="utf-8")
-    assert unlabeled_texts(export) == ["买家：快递没到\n客服：已催促"]
+
+
+def test_unlabeled_chat_turns_without_a_case_id_are_skipped_not_merged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    from pipelines.cases import unlabeled_texts
+
+    export = tmp_path / "turns.csv"
+    export.write_text(
+        "会话id,role,text\ns1,buyer,快递没到\n,buyer,我要退货\ns1,agent,已催促\n ,agent,好的亲\n", encoding="utf-8"
+    )
+    with caplog.at_level("INFO"):
+        assert unlabeled_texts(export) == ["买家：快递没到\n客服：已催促"]
+    assert "2 unlabeled chat turn(s) without a case id skipped (column '会话id', rows [3, 5])" in caplog.text
 
 
 def test_a_named_text_column_missing_from_an_unlabeled_file_without_aliases_is_refused(tmp_path: Path):
@@ -180,5 +192,5 @@ def test_a_named_text_column_missing_from_an_unlabeled_file_without_aliases_is_r
 
     export = tmp_path / "other.csv"
     export.write_text("编号,留言\n1,快递没到\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"other\.csv.*missing column\(s\) text.*--text-col"):
+    with pytest.raises(InputError, match=r"other\.csv.*missing column\(s\) text.*--text-col apply where it has"):
         unlabeled_texts(export, text_col="买家留言")
