@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.config import ZH_NAMES
-from pipelines.export import write_csv
+from pipelines.export import atomic_table
 from pipelines.realdata import Unlabeled
 from pipelines.text import clean_texts
 from pipelines.train import fit_model, out_of_fold
@@ -75,6 +75,8 @@ def doubted_labels(
 
 
 def write_audit(doubted: pd.DataFrame, out: Path) -> Path:
-    """Write the audit table as UTF-8 CSV with BOM, so spreadsheet tools show the Chinese text correctly."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return write_csv(doubted[list(AUDIT_COLUMNS)], out)
+    """Write the audit table in the format ``out`` names, as scoring writes its results (CSV with a BOM, so
+    that spreadsheet tools show the Chinese text; XLSX; …); check ``out`` first with :func:`check_output`."""
+    with atomic_table(out) as writer:
+        writer.write(doubted[list(AUDIT_COLUMNS)])
+    return out

@@ -267,7 +267,9 @@ def evaluate_real(
 @app.command("audit-labels")
 def audit_labels(
     data: Annotated[Path, typer.Option("--data", "-d", help="Labeled export to audit (as for train).")],
-    out: Annotated[Path, typer.Option(help="Where to write the doubted rows (CSV).")] = Path("label_audit.csv"),
+    out: Annotated[
+        Path, typer.Option(help="Where to write the doubted rows (.csv with BOM, .xlsx, … by extension, as score).")
+    ] = Path("label_audit.csv"),
     unlabeled: UnlabeledOpt = None,
     params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
     sheet: SheetOpt = None,
@@ -285,10 +287,12 @@ def audit_labels(
     """
     from pipelines.audit import doubted_labels, write_audit
     from pipelines.config import load_params
+    from pipelines.export import check_output
     from pipelines.realdata import load_unlabeled
     from pipelines.train import load_labeled
 
     try:
+        check_output(out)  # before minutes of fitting
         cases = load_labeled(
             data,
             sheet=sheet,

@@ -268,6 +268,17 @@ def _output_mode(path: Path) -> int:
     return 0o666 & ~umask
 
 
+def check_output(path: Path) -> None:
+    """Refuse an output that could not be written, before the work that fills it: a format no writer has,
+    a folder in its place, or a file where one of its folders should be."""
+    if path.is_dir():
+        raise InputError(path, "the output is a folder; name a file")
+    if path.suffix.lower() not in _SINKS:
+        raise InputError(path, f"cannot write '{path.suffix}' files; use one of {', '.join(OUTPUT_SUFFIXES)}")
+    if blocking := next((p for p in path.parents if p.exists() and not p.is_dir()), None):
+        raise InputError(path, f"cannot create the output: '{blocking}' is a file, not a folder")
+
+
 @contextmanager
 def atomic_table(path: str | Path) -> Iterator[TableWriter]:
     """A writer for ``path`` in the format its extension names; the file appears only if the block succeeds.
@@ -276,9 +287,8 @@ def atomic_table(path: str | Path) -> Iterator[TableWriter]:
     and replaces any previous result in one step.
     """
     path = Path(path)
+    check_output(path)
     suffix = path.suffix.lower()
-    if suffix not in _SINKS:
-        raise InputError(path, f"cannot write '{suffix}' files; use one of {', '.join(OUTPUT_SUFFIXES)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")

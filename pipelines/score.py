@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from pipelines.cases import ROLE_MARKS, Columns, find_columns, turns_to_cases
 from pipelines.config import CHAMPION_URI, PARTY_CODES, ZH_NAMES
-from pipelines.export import OUTPUT_SUFFIXES, atomic_table
+from pipelines.export import OUTPUT_SUFFIXES, atomic_table, check_output
 from pipelines.forks import finished, process_pool
 from pipelines.job_store import JobStore, find_folder
 from pipelines.registry import import_loader
@@ -174,14 +174,9 @@ def output_paths(source: Path, files: list[Path], output: Path | None) -> list[P
     else:
         outputs = [output or default_output(source)]
     for path, out in zip(files, outputs, strict=True):
-        if out.suffix.lower() not in OUTPUT_SUFFIXES:
-            raise InputError(out, f"cannot write '{out.suffix}' files; use one of {', '.join(OUTPUT_SUFFIXES)}")
         if out.resolve() == path.resolve():
             raise InputError(path, "the output would overwrite the input; name another output")
-        if out.is_dir():
-            raise InputError(out, "the output is a folder; name a file (or give a folder as input)")
-        if blocking := next((p for p in out.parents if p.exists() and not p.is_dir()), None):
-            raise InputError(out, f"cannot create the output: '{blocking}' is a file, not a folder")
+        check_output(out)
     return outputs
 
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from typer.testing import CliRunner
 
 from pipelines.audit import AUDIT_COLUMNS, write_audit
 from pipelines.config import PACKAGE_DIR
@@ -39,6 +41,31 @@ def test_audit_table_is_neutralized(tmp_path: Path):
     doubted = pd.DataFrame({c: ["=1+1"] for c in AUDIT_COLUMNS})
     back = pd.read_csv(write_audit(doubted, tmp_path / "audit.csv"), dtype=str, encoding="utf-8-sig")
     assert (back.iloc[0] == "'=1+1").all()
+
+
+def test_audit_writes_by_extension_and_refuses_an_unwritable_output_before_fitting(tmp_path: Path, monkeypatch):
+    import pipelines.train as train_module
+    from pipelines.cli import app
+
+    labeled = tmp_path / "labeled.csv"
+    labeled.write_text(
+        "case_id,text,label\n" + "".join(f"l{i},快递{i}天没到,物流\nm{i},发错颜色{i},商家\n" for i in range(6)),
+        encoding="utf-8",
+    )
+    (tmp_path / "folder").mkdir()
+    audit = ["audit-labels", "--data", str(labeled), "--out"]
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module, "build_pipeline", lambda params: pytest.fail("fitting started"))
+        for out, message in (
+            ("folder", "is a folder"),
+            ("a.xls", "cannot write '.xls'"),
+            ("labeled.csv/a.csv", "cannot create the output"),
+        ):
+            result = CliRunner().invoke(app, [*audit, str(tmp_path / out)])
+            assert result.exit_code == 2 and message in result.output, result.output
+    result = CliRunner().invoke(app, [*audit, str(tmp_path / "audit.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_excel(tmp_path / "audit.xlsx").columns) == list(AUDIT_COLUMNS)
 
 
 def test_temporary_file_of_a_dead_writer_is_removed_a_live_ones_kept(tmp_path: Path):
