@@ -20,7 +20,7 @@ from pipelines.tables import FILE_COL, PLACE_COLUMNS, ROW_COL, InputError, read_
 
 log = logging.getLogger(__name__)
 
-#: Header aliases, compared after stripping and lower-casing. The first match in the table wins.
+#: Header aliases, compared after stripping and lower-casing. The first alias (in this order) the table has wins.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "case_id": (
         "case_id",
