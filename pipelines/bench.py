@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import joblib
 import numpy as np
@@ -42,6 +43,9 @@ from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline, text_fra
 from pipelines.realdata import load_pool, pool_root
 from pipelines.text import clean_texts
 from pipelines.tokenize import tokenize, tokenize_with
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +202,7 @@ def jieba_lcut(text: str) -> list[str]:
     return jieba.lcut(text)
 
 
-def naive_pipeline():
+def naive_pipeline() -> Pipeline:
     """The baseline of the issue: jieba.lcut tokens, default TF-IDF, logistic regression, nothing else."""
     import jieba
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -40,6 +40,10 @@ class MetricsRow:
 
 #: Where a few-label training run logs how many extra rows of each source and class went into the fit.
 EXTRA_ROWS_ARTIFACT = "weak/extra_rows.json"
+#: The labeling functions' coverage, conflict rate and accuracy on the labeled cases (few-label runs, evaluate-real).
+LF_TABLE_ARTIFACT = "weak/labeling_functions.json"
+#: Cases per label of a training run, which the model card shows.
+LABEL_COUNTS_ARTIFACT = "label_distribution.json"
 #: What each source of extra rows is, for people reading a run or a model card.
 _SOURCES = {
     "weak": "weak-labeled by the labeling functions",
@@ -234,9 +238,9 @@ def publish_card(client: MlflowClient, version_number: str) -> str:
     version = client.get_model_version(MODEL_NAME, version_number)
     params = client.get_run(version.run_id).data.params
     labels = json.loads(
-        Path(
-            mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path="label_distribution.json")
-        ).read_text(encoding="utf-8")
+        Path(mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path=LABEL_COUNTS_ARTIFACT)).read_text(
+            encoding="utf-8"
+        )
     )
     extra_rows = None
     if "fewlabel.unlabeled_texts" in params:

@@ -13,7 +13,16 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from pipelines.config import CHAMPION_URI, DEMO_FILE, MODEL_NAME, PARAMS_FILE, ZH_NAMES
+from pipelines.config import (
+    CHAMPION_URI,
+    DEMO_CASES,
+    DEMO_FILE,
+    DEMO_SEED,
+    EVAL_EXPERIMENT,
+    MODEL_NAME,
+    PARAMS_FILE,
+    ZH_NAMES,
+)
 from pipelines.encoder import EncoderUnavailableError
 from pipelines.tables import InputError
 from pipelines.tracking import StoreUnavailableError, quiet_libraries
@@ -56,6 +65,7 @@ DataOpt = Annotated[
         help=f"Labeled export: CSV/TSV/TXT/XLSX/JSONL/Parquet file or a folder of them. Default: {DEMO_FILE.name}.",
     ),
 ]
+ParamsOpt = Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")]
 SheetOpt = Annotated[str | None, typer.Option(help="XLSX sheet to read (default: first non-empty).")]
 IdColOpt = Annotated[str | None, typer.Option(help="Case id column, when its header is not a known alias.")]
 TextColOpt = Annotated[str | None, typer.Option(help="Text column, when its header is not a known alias.")]
@@ -77,7 +87,7 @@ UnlabeledOpt = Annotated[
 @app.command()
 def train(
     data: DataOpt = None,
-    params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+    params: ParamsOpt = PARAMS_FILE,
     sheet: SheetOpt = None,
     id_col: IdColOpt = None,
     text_col: TextColOpt = None,
@@ -128,8 +138,8 @@ def train(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Where to write the corpus.")] = DEMO_FILE,
-    n: Annotated[int, typer.Option(help="Number of cases.")] = 6000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")] = 20261125,
+    n: Annotated[int, typer.Option(help="Number of cases.")] = DEMO_CASES,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")] = DEMO_SEED,
 ) -> None:
     """Regenerate the synthetic demo corpus (deterministic)."""
     from pipelines.demo import write_demo
@@ -155,7 +165,7 @@ def evaluate(
     except (InputError, StoreUnavailableError, EvaluationError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    table = Table(title=f"{MODEL_NAME} evaluation (experiment liability-evaluation)")
+    table = Table(title=f"{MODEL_NAME} evaluation (experiment {EVAL_EXPERIMENT})")
     interval = _interval_column()
     for column in ("version", "alias", "data", "cases", "macro_f1", interval, "accuracy", "review_coverage", "run"):
         table.add_column(column, justify="right" if column in ("cases", "macro_f1", interval, "accuracy") else "left")
@@ -205,7 +215,7 @@ RealOpt = Annotated[
 @app.command("train-real")
 def train_real(
     real: RealOpt = None,
-    params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+    params: ParamsOpt = PARAMS_FILE,
 ) -> None:
     """Train the real-text model: gold/dev.csv plus the unlabeled pool, cross-validated, fit on every labeled case
     and registered as 'candidate'."""
@@ -220,7 +230,7 @@ def train_real(
 def evaluate_real(
     real: RealOpt = None,
     seed: Annotated[list[int] | None, typer.Option(help="Fold shuffle seed (repeatable; default 0 1 2).")] = None,
-    params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+    params: ParamsOpt = PARAMS_FILE,
     share: Annotated[
         list[float] | None,
         typer.Option(
@@ -271,7 +281,7 @@ def audit_labels(
         Path, typer.Option(help="Where to write the doubted rows (.csv with BOM, .xlsx, … by extension, as score).")
     ] = Path("label_audit.csv"),
     unlabeled: UnlabeledOpt = None,
-    params: Annotated[Path, typer.Option(help="Hyperparameter file (TOML).")] = PARAMS_FILE,
+    params: ParamsOpt = PARAMS_FILE,
     sheet: SheetOpt = None,
     id_col: IdColOpt = None,
     text_col: TextColOpt = None,
@@ -336,7 +346,7 @@ class Engine(StrEnum):
 @app.command()
 def score(
     input: Annotated[
-        Path, typer.Argument(help="Export to score: CSV/TSV/XLSX/JSONL/Parquet file, or a folder of them.")
+        Path, typer.Argument(help="Export to score: CSV/TSV/TXT/XLSX/JSONL/Parquet file, or a folder of them.")
     ],
     output: Annotated[
         Path | None,
@@ -348,9 +358,9 @@ def score(
     model: Annotated[
         str, typer.Option(help="Registry URI (models:/name@alias, models:/name/3) or a local MLflow model folder.")
     ] = CHAMPION_URI,
-    sheet: Annotated[str | None, typer.Option(help="XLSX sheet to read (default: first non-empty).")] = None,
-    id_col: Annotated[str | None, typer.Option(help="Case id column, when its header is not a known alias.")] = None,
-    text_col: Annotated[str | None, typer.Option(help="Text column, when its header is not a known alias.")] = None,
+    sheet: SheetOpt = None,
+    id_col: IdColOpt = None,
+    text_col: TextColOpt = None,
     engine: Annotated[Engine, typer.Option(help="local: chunked, this machine. spark: CSV/Parquet on Spark.")] = (
         Engine.local
     ),

@@ -19,6 +19,8 @@ PARAMS_FILE = PACKAGE_DIR / "params.toml"
 DATA_DIR = PROJECT_ROOT / "data"
 DEMO_DIR = DATA_DIR / "demo"
 DEMO_FILE = DEMO_DIR / "disputes.csv"
+#: The shipped demo corpus's size and seed: `make demo` regenerates exactly it.
+DEMO_CASES, DEMO_SEED = 6000, 20261125
 MODELS_DIR = PROJECT_ROOT / "models"
 
 EXPERIMENT = "liability"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines import demo_phrases as ph
-from pipelines.config import AGENT_MARK, BUYER_MARK, DEMO_FILE
+from pipelines.config import AGENT_MARK, BUYER_MARK, DEMO_CASES, DEMO_FILE, DEMO_SEED
 
 COLUMNS = ("case_id", "channel", "category", "genre", "text", "label")
 MIN_CHARS, MAX_CHARS = 10, 400
@@ -277,7 +277,7 @@ def _pick_channel_category(rng: random.Random) -> tuple[str, str]:
     return _weighted(rng, ph.CHANNEL_WEIGHTS), category
 
 
-def generate(n_cases: int = 6000, seed: int = 20261125) -> pd.DataFrame:
+def generate(n_cases: int = DEMO_CASES, seed: int = DEMO_SEED) -> pd.DataFrame:
     """Generate ``n_cases`` synthetic dispute cases; the same arguments always give the same frame."""
     rng = random.Random(seed)
     rows: list[dict[str, str]] = []
@@ -302,7 +302,7 @@ def generate(n_cases: int = 6000, seed: int = 20261125) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def write_demo(path: Path = DEMO_FILE, n_cases: int = 6000, seed: int = 20261125) -> Path:
+def write_demo(path: Path = DEMO_FILE, n_cases: int = DEMO_CASES, seed: int = DEMO_SEED) -> Path:
     """Write the demo CSV (UTF-8, ``\\n`` line ends) and return its path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

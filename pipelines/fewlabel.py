@@ -53,7 +53,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from pipelines.card import EXTRA_ROWS_ARTIFACT
+from pipelines.card import EXTRA_ROWS_ARTIFACT, LF_TABLE_ARTIFACT
 from pipelines.config import DEMO_FILE
 from pipelines.cues import CueFeatures, RoutedClassifier, lf_columns
 from pipelines.demo import load_demo
@@ -338,4 +338,4 @@ def log_few_label(fit: FewLabelFit) -> None:
     """Log to the active MLflow run what the few-label fit made: extra rows and the LF table."""
     mlflow.log_dict(json.loads(json.dumps(fit.extra_rows, default=int)), EXTRA_ROWS_ARTIFACT)
     if fit.lf_table is not None:
-        mlflow.log_table(fit.lf_table, "weak/labeling_functions.json")
+        mlflow.log_table(fit.lf_table, LF_TABLE_ARTIFACT)

@@ -22,6 +22,8 @@ PARENT_CHECK_S = 1.0
 
 
 def can_fork() -> bool:
+    """Whether processes can be forked here (Linux, macOS): only a forked helper shares what the scorer has
+    loaded, so without fork the store calls run in the scorer itself."""
     return "fork" in multiprocessing.get_all_start_methods()
 
 

@@ -84,6 +84,7 @@ def find_folder(model_uri: str) -> FoundModel | None:
 
 
 def record_job(summary: ScoreSummary, source: Path) -> str:
+    """Record a finished job as a run in the scoring experiment, through this process's store client."""
     return log_job(_client(), summary, source)
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from pipelines.baseline import predict_keywords
+from pipelines.card import LF_TABLE_ARTIFACT
 from pipelines.config import DEMO_FILE, LABELS, PARAMS_FILE, load_params
 from pipelines.demo import load_demo
 from pipelines.export import write_csv
@@ -271,7 +272,7 @@ def evaluate_real(
             | {f"fewlabel.{k}": v for k, v in vars(FewLabelSettings.from_params(params)).items()}
         )
         mlflow.log_metrics(metrics | {"seconds": seconds})
-        mlflow.log_table(lfs, "weak/labeling_functions.json")
+        mlflow.log_table(lfs, LF_TABLE_ARTIFACT)
         mlflow.log_artifact(str(params_file))
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)

@@ -21,6 +21,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PyFuncModel
 from mlflow.tracking import MlflowClient
+from sklearn.pipeline import Pipeline
 
 from pipelines.config import CANDIDATE_ALIAS, CHAMPION_ALIAS, MODEL_NAME
 from pipelines.model import TRUSTED_TYPES
@@ -136,7 +137,7 @@ def import_loader() -> None:
     _import_skops()
 
 
-def load_sklearn(model_uri: str, allow_pickle: bool = False):
+def load_sklearn(model_uri: str, allow_pickle: bool = False) -> Pipeline:
     """Load the scikit-learn pipeline behind a registry URI (``models:/name@alias``) or a local model folder."""
     _import_skops()
     local_dir = _checked_download(model_uri, allow_pickle)

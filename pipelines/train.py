@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
 from pipelines.baseline import predict_keywords
-from pipelines.card import few_label_summary, publish_card
+from pipelines.card import LABEL_COUNTS_ARTIFACT, few_label_summary, publish_card
 from pipelines.cases import read_cases
 from pipelines.changes import since_champion
 from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
@@ -233,7 +233,7 @@ def train(
             ),
             context="training",
         )
-        mlflow.log_dict(cases["label"].value_counts().to_dict(), "label_distribution.json")
+        mlflow.log_dict(cases["label"].value_counts().to_dict(), LABEL_COUNTS_ARTIFACT)
         if few:
             log_few_label(few)
         mlflow.log_metrics(metrics)
