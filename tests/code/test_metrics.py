@@ -1,9 +1,18 @@
+"""Metrics as training and evaluation compute them: macro-F1, the review threshold, calibration."""
+
+import math
 import warnings
 
 import numpy as np
 import pytest
 
-from pipelines.metrics import classification_metrics, review_threshold
+from pipelines.metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    reliability_table,
+    review_at,
+    review_threshold,
+)
 
 
 def test_macro_f1_counts_none_rows_as_false_positives():
@@ -43,3 +52,29 @@ def test_log_loss_takes_float32_probabilities_without_warning():
         warnings.simplefilter("error", UserWarning)
         result = classification_metrics(["merchant", "consumer"], ["merchant", "consumer"], proba, classes)
     assert result["log_loss"] == pytest.approx(-(np.log(0.3) + np.log(0.6)) / 2, rel=1e-5)
+
+
+def test_review_at_a_stored_threshold():
+    confidence = np.array([0.95, 0.9, 0.6, 0.3])
+    correct = np.array([True, False, True, False])
+    result = review_at(confidence, correct, 0.6)
+    assert result == {"review_threshold": 0.6, "review_precision": pytest.approx(2 / 3), "review_coverage": 0.75}
+
+
+def test_review_at_a_threshold_nothing_reaches():
+    result = review_at(np.array([0.3, 0.4]), np.array([True, True]), 0.9)
+    assert result["review_coverage"] == 0.0
+    assert math.isnan(result["review_precision"])
+
+
+def test_reliability_table_bins_and_calibration_error():
+    confidence = np.array([0.05, 0.15, 0.95, 0.95, 1.0])
+    correct = np.array([False, False, True, True, False])
+    table = reliability_table(confidence, correct, n_bins=10)
+    assert table["cases"].tolist() == [1, 1, 3]
+    assert table["bin_low"].tolist() == pytest.approx([0.0, 0.1, 0.9])
+    assert table["accuracy"].iloc[-1] == pytest.approx(2 / 3)
+    gaps = [0.05, 0.15, abs((0.95 + 0.95 + 1.0) / 3 - 2 / 3) * 3]
+    assert expected_calibration_error(table) == pytest.approx(sum(gaps) / 5)
+    perfect = reliability_table(np.array([1.0, 1.0]), np.array([True, True]))
+    assert expected_calibration_error(perfect) == 0.0
