@@ -29,6 +29,8 @@ def load_gold(real_dir: Path) -> pd.DataFrame:
 
 
 def _chats(path: Path) -> pd.DataFrame:
+    """The pool's chats, one text per session. Not :func:`~pipelines.cases.turns_to_cases`, which strips each
+    turn: the gold chats were rendered from these turns unstripped, and must be found in the pool exactly."""
     turns = pd.read_csv(path, dtype={"case_id": str, "role": str, "text": str}, keep_default_na=False)
     turns = turns.sort_values(["case_id", "turn"], kind="stable")
     marks = turns["role"].map({"buyer": BUYER_MARK, "agent": AGENT_MARK}).fillna("")
