@@ -40,7 +40,6 @@ from threadpoolctl import threadpool_limits
 from pipelines.config import DEMO_FILE, PROJECT_ROOT, load_params, real_data_dir
 from pipelines.demo import generate
 from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline, text_frame
-from pipelines.realdata import load_pool, pool_root
 from pipelines.text import clean_texts
 from pipelines.tokenize import tokenize, tokenize_with
 
@@ -104,6 +103,8 @@ class Row:
 def text_pool(real_dir: Path | None = None) -> list[str]:
     """Every text to resample: the shipped demo corpus and, when present, the real unlabeled pool as training
     reads it (:func:`pipelines.realdata.load_pool`)."""
+    from pipelines.realdata import load_pool, pool_root  # not at the top: cold starts would pay for pandera
+
     texts = pd.read_csv(DEMO_FILE, usecols=["text"])["text"].dropna().astype(str).tolist()
     root = real_dir or real_data_dir()
     if pool_root(root) is None:
