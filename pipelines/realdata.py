@@ -72,8 +72,8 @@ def pool_root(path: Path) -> Path | None:
 class Unlabeled:
     """The unlabeled texts of a training run, deduplicated and read once for all its fits, and their paths."""
 
-    sources: tuple[str, ...] = ()
-    texts: tuple[str, ...] = ()
+    sources: tuple[str, ...]
+    texts: tuple[str, ...]
 
 
 def load_unlabeled(paths: Iterable[Path], *, id_col: str | None = None, text_col: str | None = None) -> Unlabeled:
