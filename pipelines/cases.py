@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipelines.config import AGENT_MARK, BUYER_MARK, PARTY_CODES
-from pipelines.tables import FILE_COL, PLACE_COLUMNS, ROW_COL, InputError, read_table, table_files
+from pipelines.tables import FILE_COL, PLACE_COLUMNS, ROW_COL, InputError, has_sheet, read_table, table_files
 
 log = logging.getLogger(__name__)
 
@@ -381,19 +381,21 @@ def read_cases(
     return cases
 
 
-def unlabeled_texts(path: str | Path, *, id_col: str | None = None, text_col: str | None = None) -> list[str]:
+def unlabeled_texts(
+    path: str | Path, *, sheet: str | None = None, id_col: str | None = None, text_col: str | None = None
+) -> list[str]:
     """The texts of an unlabeled export (a file, or every table file of a folder), for few-label training.
 
-    Unlabeled exports usually come from the system that made the labeled one, so ``id_col`` and ``text_col``
-    (the labeled export's options) are used in each file that has such a header; a file without it is read
-    by alias. A file needs no case id unless its chats come as one row per turn. Rows without text, and turn
+    Unlabeled exports usually come from the system that made the labeled one, so ``sheet``, ``id_col`` and
+    ``text_col`` (the labeled export's options) are used in each file that has such a sheet or header; a file
+    without it is read as it comes (first non-empty sheet, headers by alias). A file needs no case id unless its chats come as one row per turn. Rows without text, and turn
     rows without a case id (which could not be told from other chats' turns), are skipped and named in the
     log: a few empty cells among thousands of unlabeled rows should not stop a training, and no output row
     depends on them.
     """
     texts: list[str] = []
     for file in table_files(path):
-        frame = read_table(file)
+        frame = read_table(file, sheet if sheet and has_sheet(file, sheet) else None)
         role = _find(frame, "role", None)
         try:
             cols = find_columns(
@@ -407,7 +409,7 @@ def unlabeled_texts(path: str | Path, *, id_col: str | None = None, text_col: st
             turns = f" Its column '{role}' makes its rows chat turns, which only a case id can join." if role else ""
             raise InputError(
                 exc.file,
-                f"{exc.message}.{turns} In an unlabeled file, --id-col/--text-col apply where it has that header",
+                f"{exc.message}.{turns} In an unlabeled file, --sheet/--id-col/--text-col apply where it has that sheet or header",
             ) from None
         if cols.role is not None:
             ids = frame[cols.case_id].astype(str).str.strip()

@@ -77,9 +77,9 @@ AllowLabelOpt = Annotated[
 UnlabeledOpt = Annotated[
     list[Path] | None,
     typer.Option(
-        help="Unlabeled export (any accepted format, chats included; a workbook's first non-empty sheet) or "
-        "real-data folder to learn from too (repeatable): few-label training. --id-col/--text-col apply to the "
-        "files that have such a header; others are read by alias. No id column needed unless chats come as turns."
+        help="Unlabeled export (any accepted format, chats included) or real-data folder to learn from too "
+        "(repeatable): few-label training. --sheet/--id-col/--text-col apply to the files that have such a sheet "
+        "or header; others are read as they come. No id column needed unless chats come as turns."
     ),
 ]
 
@@ -311,7 +311,7 @@ def audit_labels(
             label_col=label_col,
             allow_labels=tuple(allow_label or ()),
         )
-        pool = load_unlabeled(unlabeled, id_col=id_col, text_col=text_col) if unlabeled else None
+        pool = load_unlabeled(unlabeled, sheet=sheet, id_col=id_col, text_col=text_col) if unlabeled else None
         doubted = doubted_labels(cases, load_params(params), data, pool)
     except (InputError, EncoderUnavailableError) as exc:
         console.print(f"[red]error:[/red] {exc}")

@@ -76,12 +76,14 @@ class Unlabeled:
     texts: tuple[str, ...]
 
 
-def load_unlabeled(paths: Iterable[Path], *, id_col: str | None = None, text_col: str | None = None) -> Unlabeled:
+def load_unlabeled(
+    paths: Iterable[Path], *, sheet: str | None = None, id_col: str | None = None, text_col: str | None = None
+) -> Unlabeled:
     """Texts of unlabeled exports, in any format training accepts (chat turns included), deduplicated.
 
     A real-data folder laid out like ``../shared/data`` is read with :func:`load_pool`; any other file
-    or folder with :func:`~pipelines.cases.unlabeled_texts`, where ``id_col``/``text_col`` name columns in
-    the files that have them (a label column, if any, is ignored).
+    or folder with :func:`~pipelines.cases.unlabeled_texts`, where ``sheet``/``id_col``/``text_col`` name a
+    sheet or columns in the files that have them (a label column, if any, is ignored).
     """
     paths = [Path(p) for p in paths]
     texts: list[str] = []
@@ -90,5 +92,5 @@ def load_unlabeled(paths: Iterable[Path], *, id_col: str | None = None, text_col
         if root is not None:
             texts.extend(load_pool(root)["text"])
         else:
-            texts.extend(unlabeled_texts(path, id_col=id_col, text_col=text_col))
+            texts.extend(unlabeled_texts(path, sheet=sheet, id_col=id_col, text_col=text_col))
     return Unlabeled(tuple(map(str, paths)), tuple(dict.fromkeys(t for t in texts if t.strip())))

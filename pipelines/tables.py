@@ -204,6 +204,20 @@ def read_parquet(path: Path) -> pd.DataFrame:
         return _as_strings(parquet.read().to_pandas(integer_object_nulls=True))
 
 
+def has_sheet(path: Path, sheet: str) -> bool:
+    """Whether ``path`` is a workbook with a sheet of that name (an unreadable one is reported by its reader)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return False
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # zip/xml errors: read_table names them
+        return False
+    try:
+        return sheet in book.sheetnames
+    finally:
+        book.close()
+
+
 def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
     """Read one file of any accepted format, adding ``_file`` and ``_row`` for error messages."""
     path = Path(path)

@@ -156,7 +156,7 @@ def train(
 
     ``sample`` keeps a stratified subset of that many cases (for quick runs and tests). ``unlabeled`` exports
     switch to few-label training (:mod:`pipelines.fewlabel`): same model shape, more training rows. They are
-    read once, with the labeled export's column options, and serve every fit of the run.
+    read once, with the labeled export's sheet and column options, and serve every fit of the run.
     ``refit`` measures by cross-validation instead (:func:`out_of_fold`: every case predicted once by a fit that
     did not see it) and registers a fit on every case: with a few hundred labels, the fifth a split holds out is
     worth more in the model, and a measurement on every case is steadier than one on a fifth.
@@ -166,7 +166,7 @@ def train(
     client = use_store()  # before the slow part: an unreachable store fails here, not after fitting
     cases = load_labeled(data, **read_options)
     pool = (
-        load_unlabeled(unlabeled, id_col=read_options.get("id_col"), text_col=read_options.get("text_col"))
+        load_unlabeled(unlabeled, **{k: read_options.get(k) for k in ("sheet", "id_col", "text_col")})
         if unlabeled
         else None
     )

@@ -194,3 +194,16 @@ def test_a_named_text_column_missing_from_an_unlabeled_file_without_aliases_is_r
     export.write_text("编号,留言\n1,快递没到\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"other\.csv.*missing column\(s\) text.*--text-col apply where it has"):
         unlabeled_texts(export, text_col="买家留言")
+
+
+def test_unlabeled_workbooks_use_the_sheet_option_where_they_have_that_sheet(tmp_path: Path):
+    from pipelines.realdata import load_unlabeled
+
+    with pd.ExcelWriter(tmp_path / "with_cover.xlsx") as writer:
+        pd.DataFrame({"导出说明": ["本表由系统导出"]}).to_excel(writer, sheet_name="说明", index=False)
+        pd.DataFrame({"投诉内容": ["快递三天没到"]}).to_excel(writer, sheet_name="数据", index=False)
+    with pd.ExcelWriter(tmp_path / "plain.xlsx") as writer:
+        pd.DataFrame({"投诉内容": ["发错颜色了"]}).to_excel(writer, sheet_name="Sheet1", index=False)
+    assert load_unlabeled([tmp_path], sheet="数据").texts == ("发错颜色了", "快递三天没到")
+    with pytest.raises(InputError, match=r"with_cover\.xlsx.*missing column\(s\) text.*--sheet"):
+        load_unlabeled([tmp_path])
