@@ -14,7 +14,7 @@ import logging
 import re
 import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -44,7 +44,14 @@ from pipelines.evidence import (
     VS_CHAMPION,
 )
 from pipelines.export import write_csv
-from pipelines.heldout import HELDOUT_ARTIFACT, SLICE_COLUMNS, load_heldout, masked_cases
+from pipelines.heldout import (
+    HELDOUT_ARTIFACT,
+    SLICE_COLUMNS,
+    fingerprints,
+    load_heldout,
+    masked_cases,
+    trained_fingerprints,
+)
 from pipelines.intervals import macro_f1_interval
 from pipelines.metrics import (
     classification_metrics,
@@ -147,8 +154,14 @@ def _heldout_note(client: MlflowClient, candidate: ModelVersion, champion: Model
     """What the champion's run on the candidate's held-out cases must say, and whether it is a warning.
 
     The champion may have trained on some of those cases (other data, another seed or size of split),
-    which would flatter its numbers.
+    which would flatter its numbers: :func:`without_trained_cases` leaves them out when the champion's run
+    lists its training cases; for an older run, only the split params can tell.
     """
+    if trained_fingerprints(champion.run_id) is not None:
+        return (
+            f"v{champion.version}'s training cases were checked against these, and any it fit on left out.",
+            False,
+        )
     ours, theirs = _split_params(client, candidate), _split_params(client, champion)
     if ours == theirs:
         return f"v{champion.version} was trained on the same data and split, so it never saw these cases.", False
@@ -158,6 +171,40 @@ def _heldout_note(client: MlflowClient, candidate: ModelVersion, champion: Model
         "some of these cases in training, which would flatter its numbers.",
         True,
     )
+
+
+def without_trained_cases(client: MlflowClient, data: EvalData, versions: list[ModelVersion]) -> EvalData:
+    """``data`` without the cases any of ``versions`` fit on, so that every model is measured on cases it never
+    saw, and all of them on the same cases.
+
+    A gold file may hold a model's own training cases: `train-real` fits on every case of ``gold/dev.csv``,
+    and measured there it would score its training figures (0.99 where cross-validation says 0.75). A
+    champion trained on other data may have seen some of a candidate's held-out cases. Models whose runs
+    predate the fingerprints (:data:`~pipelines.heldout.TRAINED_ARTIFACT`) cannot be checked; the log says so.
+    """
+    prints = np.asarray(fingerprints(data.cases["text"]), dtype=object)
+    seen, who = np.zeros(len(prints), dtype=bool), []
+    for version in {str(v.version): v for v in versions}.values():
+        trained = trained_fingerprints(version.run_id)
+        if trained is None:
+            log.warning("v%s's training run does not list the cases it fit on: it cannot be checked", version.version)
+            continue
+        hit = np.isin(prints, list(trained))
+        if hit.any():
+            who.append(f"v{version.version} fit on {int(hit.sum())}")
+        seen |= hit
+    if not seen.any():
+        return data
+    if seen.all():
+        raise EvaluationError(
+            f"every case of {data.name} was a training case ({'; '.join(who)}), so its figures there would be "
+            "training figures, not a measurement: evaluate on labeled cases the models did not train on (a model "
+            "of `train --refit` has its cross-validated figures in its training run)"
+        )
+    kept = data.cases[~seen].reset_index(drop=True)
+    note = f"{int(seen.sum())} of its {len(seen)} cases left out as training cases ({'; '.join(who)})"
+    log.warning("%s: %s; every model is measured on the other %d", data.name, note, len(kept))
+    return replace(data, cases=kept, digest=data_digest(kept), about=f"{data.about}, {note}")
 
 
 def _datasets(client: MlflowClient, candidate: ModelVersion, gold: Path | None) -> list[EvalData]:
@@ -341,7 +388,8 @@ def evaluate(gold: Path | None = None) -> list[Evaluation]:
     if champion is not None:
         key = str(champion.version)
         models[key] = (*models.get(key, ()), CHAMPION_ALIAS)
-    datasets = _datasets(client, candidate, gold)
+    versions = [candidate] + ([champion] if champion is not None else [])
+    datasets = [without_trained_cases(client, data, versions) for data in _datasets(client, candidate, gold)]
     notes = dict.fromkeys(models, "")
     if champion is not None and champion.version != candidate.version:
         note, warn = _heldout_note(client, candidate, champion)

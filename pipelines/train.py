@@ -28,7 +28,7 @@ from pipelines.changes import since_champion
 from pipelines.config import DEMO_FILE, EXPERIMENT, PACKAGE_DIR, PARAMS_FILE, load_params
 from pipelines.export import write_csv
 from pipelines.fewlabel import FewLabelFit, few_label_params, fit_for_training, log_few_label
-from pipelines.heldout import write_heldout
+from pipelines.heldout import TRAINED_ARTIFACT, fingerprints, write_heldout
 from pipelines.metrics import classification_metrics, macro_f1_bounds, review_threshold
 from pipelines.model import TEXT_COLUMN, TRUSTED_TYPES, build_pipeline
 from pipelines.plots import confusion_figure
@@ -234,6 +234,7 @@ def train(
             context="training",
         )
         mlflow.log_dict(cases["label"].value_counts().to_dict(), LABEL_COUNTS_ARTIFACT)
+        mlflow.log_dict(sorted(set(fingerprints(clean_texts(train_set["text"])))), TRAINED_ARTIFACT)
         if few:
             log_few_label(few)
         mlflow.log_metrics(metrics)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
@@ -9,6 +10,8 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.config import CANDIDATE_ALIAS, CHAMPION_ALIAS, EVAL_EXPERIMENT, MODEL_NAME
 from pipelines.evidence import TAG_ALIAS, TAG_BATCH, TAG_DATA, TAG_VERSION, VS_CHAMPION
+from pipelines.heldout import fingerprints, trained_fingerprints
+from pipelines.text import clean_texts
 from pipelines.train import train
 from tests.e2e.helpers import labeled_file, weak_params
 
@@ -38,8 +41,14 @@ def test_evaluate_promote_refuse_and_force(mlflow_store: str, tmp_path: Path):
     assert "classifier.C 0.01→4.0" in client.get_run(good.run_id).data.tags["mlflow.note.content"]
     runner = CliRunner()
 
-    done = runner.invoke(app, ["evaluate", "--gold", str(labeled_file(tmp_path))])
+    gold = labeled_file(tmp_path)
+    done = runner.invoke(app, ["evaluate", "--gold", str(gold)])
     assert done.exit_code == 0, done.output
+    # Gold cases either model fit on are left out, so both are measured on the same unseen cases.
+    trained = trained_fingerprints(weak.run_id) | trained_fingerprints(good.run_id)
+    gold_prints = fingerprints(clean_texts(pd.read_csv(gold, dtype=str, keep_default_na=False)["text"]))
+    unseen = sum(p not in trained for p in gold_prints)
+    assert 0 < unseen < len(gold_prints)
     runs = _eval_runs(client)
     assert {r.info.run_name for r in runs} == {
         f"eval v{good.version} candidate on gold-sample",
@@ -96,4 +105,4 @@ def test_evaluate_promote_refuse_and_force(mlflow_store: str, tmp_path: Path):
     assert done.exit_code == 0 and done.output.startswith("forced"), done.output
     assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version) == weak.version
     card = client.get_model_version(MODEL_NAME, good.version).description
-    assert card.startswith(f"# {MODEL_NAME} v{good.version}") and "gold-sample (gold) | 200 |" in card
+    assert card.startswith(f"# {MODEL_NAME} v{good.version}") and f"gold-sample (gold) | {unseen} |" in card

@@ -16,6 +16,7 @@ from pipelines.evaluate import EvaluationError, evaluate
 from pipelines.heldout import HELDOUT_ARTIFACT as HELDOUT
 from pipelines.intervals import macro_f1_interval
 from pipelines.model import TEXT_COLUMN, build_pipeline
+from pipelines.text import clean_texts
 from pipelines.train import load_labeled, split_by_case, stratified_sample, train
 from tests.e2e.helpers import labeled_file
 
@@ -66,6 +67,16 @@ def test_refit_registers_a_fit_on_every_case_and_evaluates_on_gold_only(mlflow_s
         evaluate()
     done = CliRunner().invoke(app, ["evaluate"])
     assert done.exit_code == 2 and "--gold" in done.output
-    results = evaluate(labeled_file(tmp_path))
+    gold = labeled_file(tmp_path)
+    results = evaluate(gold)
     assert [(r.version, r.data) for r in results] == [(result.version, "gold-sample")]
+    # The gold file's cases that the model fit on are left out: it is measured on the others only.
+    gold_texts = clean_texts(pd.read_csv(gold, dtype=str, keep_default_na=False)["text"])
+    trained = set(clean_texts(cases["text"]))
+    assert 0 < results[0].cases == sum(text not in trained for text in gold_texts) < len(gold_texts)
+    # Its own training file would give training figures, not a measurement: refused.
+    own = tmp_path / "own.csv"
+    cases[["case_id", "text", "label"]].to_csv(own, index=False)
+    with pytest.raises(EvaluationError, match="every case of own was a training case"):
+        evaluate(own)
     mlflow.set_tracking_uri(None)
