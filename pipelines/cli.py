@@ -182,7 +182,7 @@ def evaluate(
             f"{m['review_coverage']:.1%}",
             r.run_id,
         )
-    Console().print(table)
+    Console(width=max(Console().width, 160)).print(table)  # wide, even in a log
 
 
 @app.command()

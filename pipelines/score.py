@@ -236,7 +236,7 @@ def score(
                 summary.outputs.remove(str(out))
                 summary.failed_files.append(str(exc))
                 continue
-            log.info("%s: %d rows scored into %s", path, writer.rows, out)
+            log.info("%s: %d rows written to %s", path, writer.rows, out)
         summary.seconds = time.perf_counter() - started
         summary.run_id = store.record(summary, source)
     if summary.failed_files:
@@ -628,7 +628,7 @@ def chat_cases(frame: pd.DataFrame, cols: Columns) -> tuple[list[str], np.ndarra
     unknown = frame[cols.role].astype(str).str.strip().str.lower().map(ROLE_MARKS).isna() & has_text
     error = np.full(len(frame), "", dtype=object)
     error[ids.isin(set(ids[unknown])).to_numpy()] = UNKNOWN_ROLE
-    error[ids.eq("").to_numpy()] = MISSING_ID
+    error[(ids.eq("") & has_text).to_numpy()] = MISSING_ID  # a blank row is an empty text, not a lost turn
     usable = frame[error == ""].assign(**{cols.case_id: ids[error == ""]})
     if usable.empty:
         return [], np.full(len(frame), -1), error

@@ -112,10 +112,10 @@ def test_a_gbk_export_with_a_broken_byte_keeps_every_row(tmp_path: Path, model: 
     assert summary.rows_read == 5 and summary.rows_scored == 3
 
 
-CHAT = {
-    "case_id": ["c1", "c1", "c1", "c2", "c2", "c3", "c3", "", "c4"],
-    "turn": ["1", "2", "3", "1", "2", "1", "2", "1", "1"],
-    "role": ["买家", "客服", "buyer", "买家", "机器人", "买家", "客服", "买家", ""],
+CHAT = {  # c2 has an unknown role, a turn lacks its id, c4 has no text, and the last row is blank
+    "case_id": ["c1", "c1", "c1", "c2", "c2", "c3", "c3", "", "c4", ""],
+    "turn": ["1", "2", "3", "1", "2", "1", "2", "1", "1", ""],
+    "role": ["买家", "客服", "buyer", "买家", "机器人", "买家", "客服", "买家", "", ""],
     "text": [
         "快递三天没动了",
         "亲，已为您催促物流",
@@ -125,6 +125,7 @@ CHAT = {
         "我拍错了",
         "",
         "孤儿",
+        "",
         "",
     ],
 }
@@ -144,7 +145,7 @@ def test_chat_turns_get_their_chats_prediction_whatever_the_chunking(model: Scor
     cols = find_columns(frame, need_label=False)
     whole, _ = _score(model, frame)
     assert len(whole) == len(frame)
-    assert _errors(whole) == [None] * 3 + [UNKNOWN_ROLE] * 2 + [None] * 2 + [MISSING_ID, EMPTY_TEXT]
+    assert _errors(whole) == [None] * 3 + [UNKNOWN_ROLE] * 2 + [None] * 2 + [MISSING_ID, EMPTY_TEXT, EMPTY_TEXT]
     joined = "买家：快递三天没动了\n客服：亲，已为您催促物流\n买家：还是没到，包裹是不是丢了"
     expected = fitted.predict_proba(pd.DataFrame({TEXT_COLUMN: [joined]}))[0]
     for row in range(3):
