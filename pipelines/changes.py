@@ -19,8 +19,9 @@ _MAX_ITEMS = 6
 
 
 def param_changes(before: Mapping[str, str], after: Mapping[str, object]) -> list[str]:
-    """``key old→new`` for every param whose value differs (missing on one side shows as ``∅``)."""
-    keys = sorted((set(before) | set(after)) - _DERIVED)
+    """``key old→new`` for every param whose value differs (missing on one side shows as ``∅``), what the model
+    learned from (``data.*``, ``split.*``) first, since a description shows only the first few."""
+    keys = sorted((set(before) | set(after)) - _DERIVED, key=lambda k: (not k.startswith(("data.", "split.")), k))
     changed = []
     for key in keys:
         old, new = before.get(key), after.get(key)

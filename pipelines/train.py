@@ -134,6 +134,8 @@ def _log_evaluation(
     fig.savefig(out / "confusion_matrix.png", dpi=130)
     plt.close(fig)
     report = classification_report(test["label"], pred, labels=classes, zero_division=0, digits=3)
+    if "none" in classes:  # scikit-learn's macro avg is over every class; the run's macro_f1 over the parties
+        report += "\nmacro avg above includes none; the run's macro_f1 averages the parties' F1 only.\n"
     (out / "classification_report.txt").write_text(report, encoding="utf-8")
     confidence = proba.max(axis=1)
     wrong = test.assign(predicted=pred, confidence=confidence)[pred != test["label"].to_numpy()]

@@ -6,9 +6,10 @@ from pipelines.changes import param_changes
 def test_lists_changed_added_and_removed_params_but_not_derived_ones():
     before = {"classifier.C": "4.0", "data.digest": "aaa", "data.source": "/a.csv", "features.old": "1"}
     after = {"classifier.C": 0.01, "data.digest": "bbb", "data.source": "/b.csv", "features.new": 2}
-    assert param_changes(before, after) == [
+    assert param_changes(before | {"split.refit": "True"}, after | {"split.refit": False}) == [
+        "data.digest aaa→bbb",  # what the model learned from comes first: a description shows only a few
+        "split.refit True→False",
         "classifier.C 4.0→0.01",
-        "data.digest aaa→bbb",
         "features.new ∅→2",
         "features.old 1→∅",
     ]
