@@ -105,7 +105,10 @@ def decide(candidate: str, champion: str | None, evidence: Evidence | None, forc
     if champion == candidate:
         return UNCHANGED, f"v{candidate} is already the champion"
     if evidence is None:
-        missing = f"no evaluation of v{candidate} and v{champion} on the same data (run `liability evaluate`)"
+        missing = (
+            f"no evaluation of v{candidate} and v{champion} on the same data (run `liability evaluate`; when no "
+            "labeled case is left that neither model fit on, --force promotes and records that it was forced)"
+        )
         return (FORCED, f"v{candidate} forced over v{champion}: {missing}") if force else (REFUSED, missing)
     numbers = (
         f"v{candidate} {evidence.metric} {evidence.candidate:.4f} vs champion v{champion} "
