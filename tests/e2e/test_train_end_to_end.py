@@ -45,6 +45,7 @@ def test_train_register_and_load_elsewhere(mlflow_store: str, tmp_path: Path):
         "evaluation/classification_report.txt",
         "evaluation/misclassified.csv",
         "evaluation/heldout.parquet",
+        "evaluation/trained_cases.json",
     }
 
     elsewhere = tmp_path / "elsewhere"
