@@ -107,6 +107,7 @@ def log_job(client: MlflowClient, summary: ScoreSummary, source: Path) -> str:
             "model_name": summary.model.name,
             "model_version": summary.model.version,
             "model_run_id": summary.model.run_id,
+            "model_uri": summary.model.uri,
         }
         now = get_current_time_millis()
         client.log_batch(

@@ -37,11 +37,13 @@ DRIFT_SAMPLE = 1_000
 
 @dataclass(frozen=True)
 class ModelIdentity:
-    """What a scored row names as its source: registered name and version (when registered) and run id."""
+    """What a scored row names as its source: registered name and version (when registered) and run id; and
+    what the job asked for (``uri``: an alias moves, so the scoring run records both)."""
 
     name: str
     version: str
     run_id: str
+    uri: str = ""
 
 
 def identify(model_uri: str, mlmodel: dict[str, Any], client: MlflowClient | None = None) -> ModelIdentity:
@@ -50,13 +52,13 @@ def identify(model_uri: str, mlmodel: dict[str, Any], client: MlflowClient | Non
     run_id = str(mlmodel.get("run_id") or "")
     found = _REGISTRY_URI.fullmatch(model_uri)
     if found is None:
-        return ModelIdentity(model_uri, "", run_id)
+        return ModelIdentity(model_uri, "", run_id, model_uri)
     name, alias, version = found["name"], found["alias"], found["version"]
     if alias is not None:
         if client is None:
             raise ValueError(f"resolving the alias of {model_uri} needs the registry's client")
         version = client.get_model_version_by_alias(name, alias).version
-    return ModelIdentity(name, str(version), run_id)
+    return ModelIdentity(name, str(version), run_id, model_uri)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,7 @@ def test_chat_turns_folder_and_mlflow_run(trained: TrainResult, tmp_path: Path):
     assert metrics["share_logistics"] == pytest.approx(1.0)
     assert {"review_share", "unseen_token_share"} <= set(metrics)
     assert run.data.params["input"] == "exports" and run.data.params["model_version"] == trained.version
+    assert run.data.params["model_uri"] == f"models:/{MODEL_NAME}@champion", "what was asked, beside what it was"
     artifact = MlflowClient().download_artifacts(summary.run_id, "summary.json", str(tmp_path))
     recorded = json.loads(Path(artifact).read_text(encoding="utf-8"))
     assert recorded["rows_read"] == 6
