@@ -155,7 +155,11 @@ def promote(force: bool = False, metric: str = "macro_f1") -> Decision:
             client.set_model_version_tag(MODEL_NAME, cand, f"promotion.{key}", value)
         if decision in (PROMOTED, FORCED):
             client.set_registered_model_alias(MODEL_NAME, CHAMPION_ALIAS, cand)
+            if "promotion.replaced_by" in candidate.tags:  # champion again
+                client.delete_model_version_tag(MODEL_NAME, cand, "promotion.replaced_by")
         publish_card(client, cand)
-        if champ and decision in (PROMOTED, FORCED):
+        if champ and decision in (PROMOTED, FORCED):  # its card would still read as the champion's
+            replaced = f"v{cand} ({decision}) at {tags['timestamp']}"
+            client.set_model_version_tag(MODEL_NAME, champ, "promotion.replaced_by", replaced)
             publish_card(client, champ)
     return Decision(decision, reason, cand, champ, evidence)

@@ -106,3 +106,5 @@ def test_evaluate_promote_refuse_and_force(mlflow_store: str, tmp_path: Path):
     assert str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION_ALIAS).version) == weak.version
     card = client.get_model_version(MODEL_NAME, good.version).description
     assert card.startswith(f"# {MODEL_NAME} v{good.version}") and f"gold-sample (gold) | {unseen} |" in card
+    assert f"- **replaced_by:** v{weak.version} (forced) at " in card, "the old champion's card says it was replaced"
+    assert "replaced_by" not in client.get_model_version(MODEL_NAME, weak.version).description, "champion again"
