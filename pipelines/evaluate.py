@@ -150,14 +150,16 @@ def _split_params(client: MlflowClient, version: ModelVersion) -> dict[str, str]
     return {k: params.get(k, _SPLIT_DEFAULTS.get(k, "")) for k in _SPLIT_PARAMS}
 
 
-def _heldout_note(client: MlflowClient, candidate: ModelVersion, champion: ModelVersion) -> tuple[str, bool]:
+def _heldout_note(
+    client: MlflowClient, candidate: ModelVersion, champion: ModelVersion, champion_checked: bool
+) -> tuple[str, bool]:
     """What the champion's run on the candidate's held-out cases must say, and whether it is a warning.
 
     The champion may have trained on some of those cases (other data, another seed or size of split),
     which would flatter its numbers: :func:`without_trained_cases` leaves them out when the champion's run
-    lists its training cases; for an older run, only the split params can tell.
+    lists its training cases (``champion_checked``); for an older run, only the split params can tell.
     """
-    if trained_fingerprints(champion.run_id) is not None:
+    if champion_checked:
         return (
             f"v{champion.version}'s training cases were checked against these, and any it fit on left out.",
             False,
@@ -173,25 +175,24 @@ def _heldout_note(client: MlflowClient, candidate: ModelVersion, champion: Model
     )
 
 
-def without_trained_cases(client: MlflowClient, data: EvalData, versions: list[ModelVersion]) -> EvalData:
-    """``data`` without the cases any of ``versions`` fit on, so that every model is measured on cases it never
-    saw, and all of them on the same cases.
+def without_trained_cases(data: EvalData, trained: dict[str, set[str] | None]) -> EvalData:
+    """``data`` without the cases any model fit on (``trained``: version → its training cases' fingerprints,
+    ``None`` when its run does not list them), so that every model is measured on cases it never saw, and all
+    of them on the same cases.
 
     A gold file may hold a model's own training cases: `train-real` fits on every case of ``gold/dev.csv``,
     and measured there it would score its training figures (0.99 where cross-validation says 0.75). A
     champion trained on other data may have seen some of a candidate's held-out cases. Models whose runs
-    predate the fingerprints (:data:`~pipelines.heldout.TRAINED_ARTIFACT`) cannot be checked; the log says so.
+    predate the fingerprints (:data:`~pipelines.heldout.TRAINED_ARTIFACT`) cannot be checked.
     """
-    prints = np.asarray(fingerprints(data.cases["text"]), dtype=object)
+    prints = fingerprints(data.cases["text"])
     seen, who = np.zeros(len(prints), dtype=bool), []
-    for version in {str(v.version): v for v in versions}.values():
-        trained = trained_fingerprints(version.run_id)
-        if trained is None:
-            log.warning("v%s's training run does not list the cases it fit on: it cannot be checked", version.version)
+    for version, cases in trained.items():
+        if cases is None:
             continue
-        hit = np.isin(prints, list(trained))
+        hit = np.array([p in cases for p in prints], dtype=bool)
         if hit.any():
-            who.append(f"v{version.version} fit on {int(hit.sum())}")
+            who.append(f"v{version} fit on {int(hit.sum())}")
         seen |= hit
     if not seen.any():
         return data
@@ -388,11 +389,14 @@ def evaluate(gold: Path | None = None) -> list[Evaluation]:
     if champion is not None:
         key = str(champion.version)
         models[key] = (*models.get(key, ()), CHAMPION_ALIAS)
-    versions = [candidate] + ([champion] if champion is not None else [])
-    datasets = [without_trained_cases(client, data, versions) for data in _datasets(client, candidate, gold)]
+    versions = {str(v.version): v for v in (candidate, champion) if v is not None}
+    trained = {key: trained_fingerprints(v.run_id) for key, v in versions.items()}
+    for key in (key for key, cases in trained.items() if cases is None):
+        log.warning("v%s's training run does not list the cases it fit on: it cannot be checked", key)
+    datasets = [without_trained_cases(data, trained) for data in _datasets(client, candidate, gold)]
     notes = dict.fromkeys(models, "")
     if champion is not None and champion.version != candidate.version:
-        note, warn = _heldout_note(client, candidate, champion)
+        note, warn = _heldout_note(client, candidate, champion, trained[str(champion.version)] is not None)
         notes[str(champion.version)] = note
         if warn:
             log.warning("%s", note)
